@@ -1,0 +1,1 @@
+"""Scoring a finished run against the estate's `_truth/` (`ronghe eval`)."""

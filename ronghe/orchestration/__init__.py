@@ -1,0 +1,1 @@
+"""What the DAGs share: pools, asset names, task defaults."""

@@ -1,0 +1,1 @@
+"""Running the whole pipeline through Airflow (`ronghe run`)."""
