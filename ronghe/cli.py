@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "ronghe.ecommerce_api.command",
     "ronghe.pipeline.command",
     "ronghe.evaluate.command",
+    "ronghe.quality.command",
 )
 
 

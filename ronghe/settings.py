@@ -36,6 +36,9 @@ class Settings:
     ecom_api_token: str | None
     config_path: Path
     """The business-rules and thresholds file."""
+    lineage_url: str | None = None
+    """An OpenLineage HTTP endpoint (e.g. Marquez) that also receives every lineage event."""
+    lineage_api_key: str | None = None
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -67,4 +70,6 @@ def load_settings() -> Settings:
         ecom_api_url=os.environ.get("RONGHE_ECOM_API_URL"),
         ecom_api_token=os.environ.get("RONGHE_ECOM_API_TOKEN"),
         config_path=_env_path("RONGHE_CONFIG", REPO_ROOT / "config" / "ronghe.yml"),
+        lineage_url=os.environ.get("OPENLINEAGE_URL"),
+        lineage_api_key=os.environ.get("OPENLINEAGE_API_KEY"),
     )

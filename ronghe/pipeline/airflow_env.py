@@ -27,11 +27,19 @@ OFFLINE_DEFAULTS = {
 }
 
 
+# The dbt build tasks are never retried (see ronghe.orchestration.transform), so
+# cosmos need not copy every progress XCom of a build into a Variable as it goes.
+COSMOS_SETTINGS = {
+    "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
+}
+
+
 def airflow_environment(home: Path) -> dict[str, str]:
     """Variables that point Airflow at Ronghe's DAGs and a private metadata database."""
     airflow_home = home / "airflow"
     return {
         **OFFLINE_DEFAULTS,
+        **COSMOS_SETTINGS,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",

@@ -1,16 +1,21 @@
 """Run DAGs one after another with Airflow's own test runner, in one process.
 
-`python -m ronghe.pipeline.driver DAG_ID [DAG_ID ...]` parses the DAG folder
-once and calls `dag.test()` for each DAG in order: the same machinery as
-`airflow dags test`, without paying Airflow's start-up once per DAG. It stops
-at the first DAG run that does not succeed and exits non-zero, naming the
-failed tasks. Lines starting with PROGRESS are meant for the person watching.
+`python -m ronghe.pipeline.driver DAG_ID [DAG_ID ...]` prepares the deployment
+(pools, the dbt manifest the transform DAG is drawn from), parses the DAG
+folder once and calls `dag.test()` for each DAG in order: the same machinery
+as `airflow dags test`, without paying Airflow's start-up once per DAG. It
+stops at the first DAG run that does not succeed and exits non-zero, naming
+the failed tasks and repeating their failure reports (what failed, the
+tables involved, where to look). Lines starting with PROGRESS are meant for
+the person watching.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from pathlib import Path
 
 PROGRESS = "[ronghe]"
 
@@ -19,24 +24,42 @@ def progress(message: str) -> None:
     print(f"{PROGRESS} {message}", flush=True)
 
 
+# Failures that only follow from another task's failure (a dbt model task whose
+# build failed before reaching it): their reports add nothing to the cause's.
+CONSEQUENTIAL_ERRORS = {"ronghe.orchestration.transform.NotTheBuildError"}
+REPORTS_SHOWN = 3
+
+
+def _new_failure_reports(path: Path, offset: int) -> tuple[list[str], int]:
+    """Reports of the failures this run appended after `offset`, causes first; and how many."""
+    from ronghe.orchestration.failures import failure_message
+
+    if not path.exists():
+        return [], 0
+    with path.open(encoding="utf-8") as handle:
+        handle.seek(offset)
+        facts = [json.loads(line) for line in handle if line.strip()]
+    causes = [fact for fact in facts if fact["error_type"] not in CONSEQUENTIAL_ERRORS]
+    return [failure_message(fact) for fact in (causes or facts)], len(facts)
+
+
 def run_dags(dag_ids: list[str]) -> int:
     from airflow.dag_processing.dagbag import DagBag
-    from airflow.models import Pool
-    from airflow.utils.session import create_session
 
-    from ronghe.orchestration.pools import POOLS
+    from ronghe.orchestration.failures import failures_file
+    from ronghe.orchestration.setup import prepare_deployment
     from ronghe.pipeline.airflow_env import DAGS_FOLDER
+    from ronghe.settings import load_settings
 
-    with create_session() as session:
-        for pool in POOLS:
-            Pool.create_or_update_pool(
-                pool.name, pool.slots, pool.description, include_deferred=False, session=session
-            )
+    progress("compiling the dbt manifest the transform DAG is drawn from")
+    prepare_deployment()
     bag = DagBag(dag_folder=str(DAGS_FOLDER))
     if bag.import_errors:
         for path, error in bag.import_errors.items():
             progress(f"DAG file {path} does not import: {error}")
         return 2
+    reports = failures_file(load_settings().home)
+    reports_offset = reports.stat().st_size if reports.exists() else 0
     for dag_id in dag_ids:
         dag = bag.get_dag(dag_id)
         if dag is None:
@@ -47,12 +70,21 @@ def run_dags(dag_ids: list[str]) -> int:
         dag_run = dag.test()
         elapsed = time.monotonic() - started
         if dag_run.state != "success":
-            failed = [
-                ti.task_id
-                for ti in dag_run.get_task_instances()
-                if ti.state not in ("success", "skipped")
+            unfinished = [
+                ti for ti in dag_run.get_task_instances() if ti.state not in ("success", "skipped")
             ]
-            progress(f"{dag_id}: {dag_run.state} after {elapsed:.1f}s; tasks not done: {failed}")
+            failed = [ti.task_id for ti in unfinished if ti.state == "failed"]
+            not_run = len(unfinished) - len(failed)
+            progress(
+                f"{dag_id}: {dag_run.state} after {elapsed:.1f}s; failed tasks: {failed}"
+                + (f"; {not_run} tasks downstream of them did not run" if not_run else "")
+            )
+            shown, total = _new_failure_reports(reports, reports_offset)
+            for report in shown[:REPORTS_SHOWN]:
+                for line in report.splitlines():
+                    progress(f"  {line}")
+            if total > REPORTS_SHOWN:
+                progress(f"  {total - REPORTS_SHOWN} more failure reports in {reports}")
             return 1
         progress(f"{dag_id}: success in {elapsed:.1f}s")
     return 0

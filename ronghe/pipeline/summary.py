@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from ronghe.evaluate.rows import rows_by_layer
 from ronghe.settings import Settings
@@ -13,7 +15,48 @@ def print_summary(settings: Settings, log_path: Path) -> None:
     print("\nRows per layer")
     for layer, tables in layers.items():
         print(f"  {layer:<16} {sum(tables.values()):>12,} rows in {len(tables)} tables")
+    record = latest_run_record(settings.home)
+    steps = record.get("steps", {}) if record else {}
+    if steps:
+        _print_checks(steps)
+    reports = steps.get("reports", {})
     print("\nWhere things are")
     print(f"  warehouse        {settings.warehouse}")
-    print(f"  reports          {settings.home / 'reports'}")
+    published = steps.get("publish", {})
+    if published.get("serving_copy"):
+        print(f"  marts for BI     {published['serving_copy']}")
+    if reports:
+        print(f"  quality report   {reports['quality_report']}")
+        print(f"  Data Docs        {reports['data_docs']}")
+    print(f"  run record       {record['path'] if record else settings.home / 'reports'}")
     print(f"  Airflow log      {log_path}")
+
+
+def latest_run_record(home: Path) -> dict[str, Any] | None:
+    """The newest record the transform DAG's report task wrote, with its path."""
+    records = sorted((home / "reports" / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    if not records:
+        return None
+    record = json.loads(records[-1].read_text(encoding="utf-8"))
+    record["path"] = str(records[-1])
+    return record
+
+
+def _print_checks(steps: dict[str, Any]) -> None:
+    gates = {
+        "landed data": steps.get("quality_landed"),
+        "unified + marts": steps.get("publish", {}).get("gate"),
+    }
+    print("\nQuality checks (blocking rules stop the run; warnings are reported)")
+    for name, gate in gates.items():
+        if not gate:
+            continue
+        failed = gate["rules"] - gate["passed"]
+        print(
+            f"  {name:<16} {gate['rules']:>4} rules  {gate['passed']:>4} passed  "
+            f"{failed:>4} failed ({len(gate['blocking_failures'])} blocking, "
+            f"{len(gate['warnings'])} warnings)"
+        )
+    published = steps.get("publish", {})
+    if published:
+        print(f"  marts            {published.get('status', 'unknown')}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -85,12 +86,32 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> Any:
         json.dumps(dbt_vars(settings)),
     ]
     with _environment(dbt_environment(settings)):
-        result = dbtRunner().invoke(command)
+        try:
+            result = dbtRunner().invoke(command)
+        finally:
+            release_duckdb_file()
     if result.exception is not None:
         raise DbtInvocationError(f"dbt {' '.join(args)} could not run: {result.exception}")
     if not result.success:
         raise DbtInvocationError(f"dbt {' '.join(args)} failed: {_failures(result.result)}")
     return result.result
+
+
+def release_duckdb_file() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the whole process.
+
+    dbt-duckdb holds one shared DuckDB instance per process between
+    invocations; while it lives, nothing else in the process (a quality check,
+    the publish step, a read-only summary) can open the same file with another
+    configuration. A no-op when dbt-duckdb never ran here.
+    """
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:
+        return
+    manager = connections.DuckDBConnectionManager
+    if manager._ENV is not None:
+        manager._ENV.close()
+    manager.close_all_connections()
 
 
 def _failures(results: Any) -> str:

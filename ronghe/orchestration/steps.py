@@ -1,0 +1,70 @@
+"""The transform DAG's Python steps: each calls one tested function with the task's settings.
+
+They run inside Airflow tasks and return small JSON-ready summaries for XCom;
+the heavy packages (Great Expectations, the identity engine) are imported
+here, when a task runs, never when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ronghe.orchestration.connections import task_settings
+
+LANDED_QUALITY_LAYERS = ["raw", "staging"]
+
+
+def check_landed(run_id: str) -> dict[str, Any]:
+    """Blocking quality checks on the landed and staged data (raises QualityGateFailed)."""
+    from ronghe.quality.runner import run_quality_gate
+
+    return run_quality_gate(LANDED_QUALITY_LAYERS, task_settings(), run_id)
+
+
+def resolve_identity() -> dict[str, Any]:
+    """Member and SKU keys for every customer record and product code."""
+    from ronghe.identity import resolve
+
+    return resolve(task_settings())
+
+
+def publish(run_id: str) -> dict[str, Any]:
+    """Audit the candidate marts and publish them (raises MartsNotPublished when refused)."""
+    from ronghe.quality.publish import publish_marts
+
+    return publish_marts(task_settings(), run_id)
+
+
+def build_reports(run_id: str) -> dict[str, Any]:
+    """The auditors' quality report and the Great Expectations Data Docs site."""
+    from ronghe.quality.data_docs import build_data_docs
+    from ronghe.quality.report import build_quality_report
+
+    settings = task_settings()
+    return {
+        "quality_report": build_quality_report(settings, run_id)["report"],
+        "data_docs": build_data_docs(settings, run_id)["index"],
+    }
+
+
+def run_record_path(home: Path, run_id: str) -> Path:
+    """Where the record of one transform run is kept (the run id made file-name safe)."""
+    return home / "reports" / "runs" / f"{re.sub(r'[^A-Za-z0-9_.+-]', '_', run_id)}.json"
+
+
+def write_run_record(run_id: str, steps: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep what each step of a transform run reported, as one JSON file per run."""
+    path = run_record_path(task_settings().home, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "run_id": run_id,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "steps": dict(steps),
+    }
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    return {"run_record": str(path)}
