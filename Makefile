@@ -26,7 +26,7 @@ install: $(BIN)/ronghe
 
 demo: install
 	$(BIN)/ronghe generate --scale $(SCALE) --seed $(SEED) --out $(DEMO_DIR)/sources
-	$(BIN)/ronghe run --sources $(DEMO_DIR)/sources --warehouse $(DEMO_DIR)/warehouse.duckdb
+	$(BIN)/ronghe run --sources $(DEMO_DIR)/sources --warehouse $(DEMO_DIR)/warehouse.duckdb --home $(DEMO_DIR)
 	$(BIN)/ronghe eval --sources $(DEMO_DIR)/sources --warehouse $(DEMO_DIR)/warehouse.duckdb
 
 test: install

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "ronghe.pipeline.command",
     "ronghe.evaluate.command",
     "ronghe.quality.command",
+    "ronghe.identity.command",
 )
 
 

@@ -3,7 +3,7 @@
 Runs keep GX's full validation result in `ops.dq_validations.gx_result`; this
 module loads the results of the most recent runs into an in-memory GX context
 together with the current suites, and lets GX render its static site under
-RONGHE_HOME/quality/data_docs. The warehouse stays the record: the site can
+RONGHE_HOME/reports/data_docs. The warehouse stays the record: the site can
 be rebuilt from it at any time, and a new build replaces the old folder whole.
 """
 
