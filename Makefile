@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export SCARF_ANALYTICS := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: install demo test lint format bench bench-extract lock clean
+.PHONY: install demo test test-scheduler lint format bench bench-extract lock clean
 
 $(BIN)/ronghe: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ demo: install
 	$(BIN)/ronghe eval --sources $(DEMO_DIR)/sources --warehouse $(DEMO_DIR)/warehouse.duckdb
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not scheduler"
+
+test-scheduler: install
+	$(BIN)/python -m pytest -m scheduler
 
 lint: install
 	$(BIN)/ruff check .

@@ -31,7 +31,7 @@ from ronghe.ecommerce_api import start_server
 from ronghe.generate import generate_estate
 from tests.orchestration.services import start_services
 
-pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow, pytest.mark.scheduler]
 
 FIRST_SOURCES = ("ronghe_extract_erp", "ronghe_extract_wms", "ronghe_extract_ecommerce")
 TOKEN = "scheduler-test-token"
