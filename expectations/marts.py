@@ -92,5 +92,182 @@ def _sales_daily(config: Mapping[str, Any]) -> Suite:
     )
 
 
+def _channel_performance(config: Mapping[str, Any]) -> Suite:
+    tolerance = float(config["quality"]["reconciliation_tolerance_yuan"])
+    # Each period grain holds every sale once: per grain, the totals equal the facts'.
+    reconcile = f"""
+        with mart as (
+            select period_grain, sum(units) as units, sum(net_sales) as net_sales
+            from {{batch}} as mart_rows
+            group by period_grain
+        ),
+        facts as (
+            select sum(case when line_type = 'SALE' then qty else 0 end) as units,
+                sum(net_amount) as net_sales
+            from unified.fct_order_lines
+        )
+        select mart.period_grain, mart.units as mart_units, facts.units as fact_units,
+            mart.net_sales as mart_net_sales, facts.net_sales as fact_net_sales
+        from mart
+        cross join facts
+        where mart.units <> facts.units
+            or abs(mart.net_sales - facts.net_sales) > {tolerance}
+    """
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_channel_performance",
+        row_key=("period_grain", "period_start", "channel_code", "store_code"),
+        checks=(
+            has_rows(why="a build that lost every sale must not replace the published marts"),
+            at_least("units", 0, "validity", "Units sold are never negative."),
+            at_least("orders", 0, "validity", "Order counts are never negative."),
+            no_rows(
+                "every_period_grain_reconciles_to_order_lines",
+                "reconciliation",
+                reconcile,
+                "For each period grain (DAY, WEEK, MONTH), units and net sales equal the totals "
+                f"of unified.fct_order_lines (money within {tolerance} yuan).",
+            ),
+        ),
+    )
+
+
+def _series_performance(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_series_performance",
+        row_key=("period_grain", "period_start", "channel_code", "store_code", "series"),
+        checks=(
+            has_rows(why="a build that lost every sale must not replace the published marts"),
+            at_least("units", 0, "validity", "Units sold are never negative."),
+            at_least("returned_units", 0, "validity", "Returned units are a positive count."),
+        ),
+    )
+
+
+def _alerts(config: Mapping[str, Any]) -> Suite:
+    # A quiet estate has no alerts: emptiness is not a failure here.
+    below_threshold = """
+        select alert_type, subject_key, observed_ratio, threshold
+        from {batch}
+        where (alert_type in ('STORE_DAY_SPIKE', 'NIGHT_ORDER_BURST')
+                and observed_ratio is not null and observed_ratio <= threshold)
+            or (alert_type in ('WEEK_OVER_WEEK_SWING', 'PRICE_PARITY_BREAK')
+                and abs(observed_ratio - 1) <= threshold)
+    """
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_alerts_for_review",
+        row_key=("alert_type", "subject_key"),
+        checks=(
+            no_rows(
+                "alerts_exceed_their_threshold",
+                "validity",
+                below_threshold,
+                "Every alert is beyond the threshold it names, so reviewers are not sent "
+                "patterns the configured rules accept.",
+            ),
+        ),
+    )
+
+
+def _member_value(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_member_value",
+        row_key=("member_key",),
+        checks=(
+            at_least("purchases", 1, "validity", "A member is in the mart for a purchase."),
+            at_least("recency_days", 0, "validity", "No purchase lies after as_of_date."),
+            at_least("recency_score", 1, "validity", "RFM scores run from 1 to 5."),
+        ),
+    )
+
+
+def _o2o_fulfilment(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_o2o_fulfilment",
+        row_key=("order_date", "platform", "fulfilment", "store_code"),
+        checks=(
+            at_least("orders", 1, "validity", "A row exists for at least one order."),
+            at_least(
+                "average_pickup_lead_hours",
+                0,
+                "validity",
+                "An order is collected after it was placed.",
+            ),
+        ),
+    )
+
+
+def _coupon_redemption(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_coupon_redemption",
+        row_key=("issuing_channel", "redeeming_channel"),
+        checks=(at_least("coupons", 1, "validity", "A row exists for at least one coupon."),),
+    )
+
+
+def _dealer_sell_through(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_dealer_sell_through",
+        row_key=("dealer_code", "item_no"),
+        checks=(at_least("sell_in_units", 0, "validity", "Sell-in units are never negative."),),
+    )
+
+
+def _inventory_health(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_inventory_health",
+        row_key=("week_start", "warehouse_code", "wms_sku"),
+        checks=(
+            at_least("snapshot_days", 1, "validity", "A row stands for at least one snapshot."),
+            at_least("stock_out_rate", 0, "validity", "A stock-out rate is a share."),
+            at_least("outflow_units", 0, "validity", "Outflow counts units that left."),
+        ),
+    )
+
+
+def _campaign_effect(config: Mapping[str, Any]) -> Suite:
+    return Suite(
+        layer="marts",
+        schema=CANDIDATE_SCHEMA,
+        table="mart_campaign_effect",
+        row_key=("campaign_id",),
+        checks=(
+            at_least("marketing_cost", 0, "validity", "Marketing costs are never negative."),
+            at_least(
+                "campaign_days_with_history",
+                0,
+                "validity",
+                "Measured days are a count.",
+            ),
+        ),
+    )
+
+
 def suites(config: Mapping[str, Any]) -> list[Suite]:
-    return [_sales_daily(config)]
+    return [
+        _sales_daily(config),
+        _channel_performance(config),
+        _series_performance(config),
+        _alerts(config),
+        _member_value(config),
+        _o2o_fulfilment(config),
+        _coupon_redemption(config),
+        _dealer_sell_through(config),
+        _inventory_health(config),
+        _campaign_effect(config),
+    ]

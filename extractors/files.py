@@ -13,7 +13,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractors.landing import FileFacts
+
+@dataclass(frozen=True)
+class FileFacts:
+    """A file as the registry knows it; `path` is relative to SOURCES_DIR."""
+
+    path: str
+    sha256: str
+    size_bytes: int
+    mtime_ns: int
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ runs on both engines; every statement is idempotent.
 - `schema_drift`: columns a delivery added (kept as VARCHAR) or left out.
 - `rejected_deliveries`: deliveries refused whole (e.g. a required column is
   missing); not registered, so they are retried once fixed.
+- `deferred_deliveries`: deliveries seen but not taken yet, with the reason
+  (a POS drop without `_SUCCESS` is still being written). Recorded the first
+  time a delivery is seen waiting; it lands once complete, so a deferred
+  origin with nothing landed under it is still outstanding.
 - `control_totals`: summary lines a source sends beside its rows, checked
   against the rows.
 """
@@ -99,6 +103,12 @@ OPS_TABLES: dict[str, str] = {
         column_name VARCHAR NOT NULL,
         change VARCHAR NOT NULL""",
     "rejected_deliveries": """
+        batch_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        stream VARCHAR,
+        origin VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL""",
+    "deferred_deliveries": """
         batch_id VARCHAR NOT NULL,
         source VARCHAR NOT NULL,
         stream VARCHAR,

@@ -1,10 +1,12 @@
 """POS extractor: till file drops of both vendors into `raw.pos_*` (contract: sources/pos.yml).
 
 A drop `pos/<store>/<YYYYMMDD>[_N]/` is taken once `_SUCCESS` is in it; until
-then it is neither loaded nor registered. A drop is taken whole or not at all:
-if one of its files lacks a required column or has an unusable header, the
-delivery is rejected (recorded, not registered, retried next run) and the run
-fails after landing everything else.
+then it is neither loaded nor registered, and `ops.deferred_deliveries` records
+it (once) with that reason, so an auditor sees what is waiting and why.
+
+A drop is taken whole or not at all: if one of its files lacks a required
+column or has an unusable header, the delivery is rejected (recorded, not
+registered, retried next run) and the run fails after landing everything else.
 
 A drop is read once: its folder is skipped by later runs without even a
 `stat` of its files (a correction comes as a new `_N` folder, as the contract
@@ -113,6 +115,7 @@ def discover(batch: Batch, root: Path, landed_folders: set[str]) -> tuple[list[D
                 continue
             if not os.path.exists(os.path.join(day.path, marker)):
                 incomplete += 1
+                batch.defer(None, relative, f"no {marker}: the drop is still being written")
                 continue
             drops.append(Drop(store.name, parsed[0], parsed[1], Path(day.path), relative))
     return drops, incomplete

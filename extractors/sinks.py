@@ -3,8 +3,8 @@
 Extractors parse and validate in DuckDB (the *staging* connection) and never
 talk to the warehouse engine directly; everything engine-specific lives here.
 
-- `DuckDBSink`: staging is the warehouse connection itself (temporary tables
-  live in memory beside the warehouse), so moving rows is `INSERT ... SELECT`.
+- `DuckDBSink`: staging is a second connection to the warehouse database,
+  outside the batch's transaction; rows move between the two as Arrow.
 - `PostgresSink`: staging is an in-memory DuckDB; rows reach PostgreSQL through
   `COPY ... FROM STDIN` inside the one transaction that also writes the ledger
   and the extraction state.
@@ -85,6 +85,13 @@ class Sink(ABC):
     def to_warehouse_temp(self, staging_sql: str, temp_table: str) -> None:
         """Materialise a staging query as a temporary table the warehouse SQL can join."""
 
+    @abstractmethod
+    def rewrite_column(
+        self, table: str, column: str, kind: str, staging_expression: str, inputs: Sequence[str]
+    ) -> None:
+        """Replace `column` of warehouse `table` by a `kind` column holding, for every row,
+        `staging_expression` (DuckDB SQL over the row's `inputs` columns)."""
+
     def text_between(self, column: str, low: str, high: str) -> str:
         """SQL: `column` between two text literals, in byte order (as DuckDB compares)."""
         return f"{column} BETWEEN {low} AND {high}"
@@ -110,48 +117,80 @@ class DuckDBSink(Sink):
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.staging = connect_duckdb(self.path, read_only=read_only)
-        _configure(self.staging)
+        self._warehouse = connect_duckdb(self.path, read_only=read_only)
+        _configure(self._warehouse)
+        # Staging is a second connection to the same database (one memory limit) that stays
+        # out of the batch's transaction: DuckDB frees a temporary table dropped inside an
+        # open transaction only when it ends, so staging there would hold every chunk of a
+        # long batch until commit. Rows cross between the two as Arrow record batches.
+        self.staging = self._warehouse.cursor()
         self._in_transaction = False
 
     def begin(self, lock_name: str) -> None:
         # DuckDB admits one writing process per file; the file lock is the lock.
-        self.staging.execute("BEGIN TRANSACTION")
+        self._warehouse.execute("BEGIN TRANSACTION")
         self._in_transaction = True
 
     def commit(self) -> None:
-        self.staging.execute("COMMIT")
+        self._warehouse.execute("COMMIT")
         self._in_transaction = False
 
     def rollback(self) -> None:
         if self._in_transaction:
-            self.staging.execute("ROLLBACK")
+            self._warehouse.execute("ROLLBACK")
             self._in_transaction = False
 
     def close(self) -> None:
         self.rollback()
         self.staging.close()
+        self._warehouse.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.staging.execute(sql, list(params))
+        self._warehouse.execute(sql, list(params))
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self.staging.execute(sql, list(params)).fetchall()
+        return self._warehouse.execute(sql, list(params)).fetchall()
 
     def write(self, table: str, columns: Sequence[str], staging_sql: str) -> int:
         cols = ", ".join(quote(c) for c in columns)
-        result = self.staging.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ({staging_sql})"
-        ).fetchone()
+        rows = self.staging.execute(f"SELECT {cols} FROM ({staging_sql})").to_arrow_reader()
+        self._warehouse.register("_staged_rows", rows)
+        try:
+            result = self._warehouse.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _staged_rows"
+            ).fetchone()
+        finally:
+            self._warehouse.unregister("_staged_rows")
         return int(result[0]) if result else 0
 
     def to_staging(self, warehouse_sql: str, staging_table: str) -> None:
-        self.staging.execute(
-            f"CREATE OR REPLACE TEMP TABLE {quote(staging_table)} AS {warehouse_sql}"
-        )
+        rows = self._warehouse.execute(warehouse_sql).to_arrow_reader()
+        self.staging.register("_warehouse_rows", rows)
+        try:
+            self.staging.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote(staging_table)} AS "
+                "SELECT * FROM _warehouse_rows"
+            )
+        finally:
+            self.staging.unregister("_warehouse_rows")
 
     def to_warehouse_temp(self, staging_sql: str, temp_table: str) -> None:
-        self.staging.execute(f"CREATE OR REPLACE TEMP TABLE {quote(temp_table)} AS {staging_sql}")
+        rows = self.staging.execute(staging_sql).to_arrow_reader()
+        self._warehouse.register("_staged_rows", rows)
+        try:
+            self._warehouse.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote(temp_table)} AS SELECT * FROM _staged_rows"
+            )
+        finally:
+            self._warehouse.unregister("_staged_rows")
+
+    def rewrite_column(
+        self, table: str, column: str, kind: str, staging_expression: str, inputs: Sequence[str]
+    ) -> None:
+        # The expression is DuckDB SQL, so the warehouse evaluates it in place.
+        self.execute(f"ALTER TABLE {table} DROP COLUMN {quote(column)}")
+        self.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {kind}")
+        self.execute(f"UPDATE {table} SET {quote(column)} = {staging_expression}")
 
 
 class PostgresSink(Sink):
@@ -247,6 +286,24 @@ class PostgresSink(Sink):
             )
         finally:
             self.staging.unregister("_pg_result")
+
+    def rewrite_column(
+        self, table: str, column: str, kind: str, staging_expression: str, inputs: Sequence[str]
+    ) -> None:
+        # The expression is DuckDB SQL: rows travel to staging by their physical id (ctid)
+        # and the values come back in one COPY, all inside the open transaction.
+        self.execute(f"ALTER TABLE {table} DROP COLUMN {quote(column)}")
+        self.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {kind}")
+        selected = ", ".join(quote(c) for c in inputs)
+        self.to_staging(f"SELECT ctid::text AS _rid, {selected} FROM {table}", "_rewrite_rows")
+        self.to_warehouse_temp(
+            f"SELECT _rid, {staging_expression} AS _value FROM _rewrite_rows", "_rewrite_values"
+        )
+        self.staging.execute("DROP TABLE _rewrite_rows")
+        self.execute(
+            f"UPDATE {table} t SET {quote(column)} = v._value FROM _rewrite_values v "
+            "WHERE t.ctid = v._rid::tid"
+        )
 
     def to_warehouse_temp(self, staging_sql: str, temp_table: str) -> None:
         described = self.staging.execute(f"DESCRIBE {staging_sql}").fetchall()

@@ -18,7 +18,10 @@ COMMAND_MODULES = (
     "ronghe.pipeline.command",
     "ronghe.evaluate.command",
     "ronghe.quality.command",
+    "ronghe.bench.command",
     "ronghe.identity.command",
+    "ronghe.privacy.command",
+    "ronghe.lineage.command",
 )
 
 

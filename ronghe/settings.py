@@ -39,6 +39,8 @@ class Settings:
     lineage_url: str | None = None
     """An OpenLineage HTTP endpoint (e.g. Marquez) that also receives every lineage event."""
     lineage_api_key: str | None = None
+    privacy_key: str | None = None
+    """Secret key of the keyed hashes that pseudonymise erased people (RONGHE_PRIVACY_KEY)."""
 
     @property
     def warehouse_is_postgres(self) -> bool:
@@ -72,4 +74,5 @@ def load_settings() -> Settings:
         config_path=_env_path("RONGHE_CONFIG", REPO_ROOT / "config" / "ronghe.yml"),
         lineage_url=os.environ.get("OPENLINEAGE_URL"),
         lineage_api_key=os.environ.get("OPENLINEAGE_API_KEY"),
+        privacy_key=os.environ.get("RONGHE_PRIVACY_KEY"),
     )

@@ -52,6 +52,13 @@ def print_report(report: dict[str, Any]) -> None:
         f"  precision {members['precision']:.4f}  recall {members['recall']:.4f}  "
         f"F1 {members['f1']:.4f}  B-cubed F1 {members['b3_f1']:.4f}"
     )
+    ceiling = members.get("ceiling")
+    if ceiling:
+        print(
+            f"  reachable from the evidence: recall {ceiling['recall']:.4f}  "
+            f"F1 {ceiling['f1']:.4f}  B-cubed F1 {ceiling['b3_f1']:.4f}  "
+            f"({ceiling['unreachable_records']:,} records share no key with their person's others)"
+        )
     products = report["products"]
     print("Products (against _truth/products.csv)")
     print(

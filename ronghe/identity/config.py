@@ -11,7 +11,7 @@ from typing import Any
 from ronghe.config import section
 
 PRIOR_KEYS = ("phone", "masked_phones", "email", "pickup_card")
-EVIDENCE_KEYS = ("city", "nickname", "nickname_pinyin", "gender", "email")
+EVIDENCE_KEYS = ("city", "nickname", "nickname_name", "gender", "email")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,14 @@ lists (two records are a true pair when they share a person_id, a predicted
 pair when they share a current member key), and B-cubed F1 over clusters.
 A truth record the warehouse has no key for counts as a cluster of its own.
 
+Some true pairs cannot be found from the sources at all: a member card
+registered before the data we hold and only ever swiped at a till without a
+phone carries nothing but its own number. `evidence_ceiling` scores the best
+clustering the evidence allows (each person's records joined only along
+candidate pairs, i.e. records that share a phone, mask, e-mail, union_id,
+card or name and birth date), so a score can be read against what is
+reachable rather than against a perfect 1.0.
+
 Products: of the codes `_truth/products.csv` lists, the share the crosswalk
 mapped to an ERP item, and of those the share mapped to the right item.
 """
@@ -12,32 +20,52 @@ mapped to an ERP item, and of those the share mapped to the right item.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ronghe.identity.blocking import candidate_pairs
+from ronghe.identity.config import load_identity_config
+from ronghe.identity.records import MemberRecord, build_records
+from ronghe.identity.step import INPUTS as MEMBER_INPUTS
 from ronghe.identity.store import Warehouse, open_warehouse
 from ronghe.settings import Settings
 
 
-def evaluate_identity(settings: Settings, sources_dir: Path) -> dict[str, Any]:
-    """`{"members": {...}, "products": {...}}` for the run in the configured warehouse."""
+def evaluate_identity(
+    settings: Settings, sources_dir: Path, *, with_ceiling: bool = True
+) -> dict[str, Any]:
+    """`{"members": {...}, "products": {...}}` for the run in the configured warehouse.
+
+    `members["ceiling"]` holds the scores of the best clustering the evidence allows
+    (it re-reads the identity step's inputs: `with_ceiling=False` skips it on large
+    estates; it is absent when those inputs were not built).
+    """
     truth_dir = Path(sources_dir) / "_truth"
     persons = pd.read_csv(truth_dir / "persons.csv", dtype=str, keep_default_na=False)
     products = pd.read_csv(truth_dir / "products.csv", dtype=str, keep_default_na=False)
+    truth = {
+        (r.source_system, r.source_record_id): r.person_id for r in persons.itertuples(index=False)
+    }
+    config = load_identity_config(settings.config_path)
     warehouse = open_warehouse(settings)
     try:
         member_keys = _current_member_keys(warehouse)
         sku_items = _sku_items(warehouse)
+        records = (
+            _member_records(warehouse, truth, config.members.default_phone_region)
+            if with_ceiling
+            else None
+        )
     finally:
         warehouse.close()
-    truth = {
-        (r.source_system, r.source_record_id): r.person_id for r in persons.itertuples(index=False)
-    }
+    members = score_members(truth, member_keys)
+    if records is not None:
+        members["ceiling"] = evidence_ceiling(truth, records, config.members.max_block_size)
     return {
-        "members": score_members(truth, member_keys),
+        "members": members,
         "products": score_products(
             {
                 (r.source_system, r.product_code): r.item_no
@@ -86,6 +114,47 @@ def score_members(
     }
 
 
+def evidence_ceiling(
+    truth: Mapping[tuple[str, str], str], records: Sequence[MemberRecord], max_block_size: int
+) -> dict[str, float | int]:
+    """Scores of the best clustering reachable from the evidence: each true person's
+    records joined along the candidate pairs between them, and nothing else.
+
+    `unreachable_records`: records of a person with several records that share no
+    candidate key with any of them. Evaluation passes only the records of such
+    people, so a placeholder key (`max_block_size`) is judged among those.
+    """
+    parent = list(range(len(records)))
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    person = [truth.get(record.record_id) for record in records]
+    linked: set[int] = set()
+    for left, right in candidate_pairs(records, max_block_size).pairs:
+        if person[left] is not None and person[left] == person[right]:
+            parent[find(left)] = find(right)
+            linked.update((left, right))
+    best = {record.record_id: str(find(i)) for i, record in enumerate(records)}
+    scores = score_members(truth, best)
+    sizes = Counter(truth.values())
+    unreachable = sum(
+        1
+        for index, record in enumerate(records)
+        if index not in linked and sizes.get(truth.get(record.record_id, ""), 0) > 1
+    )
+    missing = sum(1 for rid, p in truth.items() if rid not in best and sizes[p] > 1)
+    return {
+        "recall": scores["recall"],
+        "f1": scores["f1"],
+        "b3_f1": scores["b3_f1"],
+        "unreachable_records": unreachable + missing,
+    }
+
+
 def score_products(
     truth: Mapping[tuple[str, str], str], mapped: Mapping[tuple[str, str], str | None]
 ) -> dict[str, float | int]:
@@ -109,6 +178,28 @@ def _current_member_keys(warehouse: Warehouse) -> dict[tuple[str, str], str]:
         "WHERE valid_to IS NULL"
     )
     return {(str(r[0]), str(r[1])): str(r[2]) for r in frame.itertuples(index=False)}
+
+
+def _member_records(
+    warehouse: Warehouse, truth: Mapping[tuple[str, str], str], region: str
+) -> list[MemberRecord] | None:
+    """The identity step's inputs as records, for the people with several records only
+    (the others have no pair to find); None when the inputs were not built."""
+    sizes = Counter(truth.values())
+    frames = []
+    for relation in (MEMBER_INPUTS["member_records"], MEMBER_INPUTS["member_contacts"]):
+        schema, table = relation.split(".")
+        if not warehouse.relation_exists(schema, table):
+            return None
+        frame = warehouse.query(f"SELECT * FROM {relation}")
+        keep = [
+            sizes.get(truth.get((str(system), str(record_id)), ""), 0) > 1
+            for system, record_id in zip(
+                frame["source_system"], frame["source_record_id"], strict=True
+            )
+        ]
+        frames.append(frame[keep])
+    return build_records(frames[0], frames[1], region)
 
 
 def _sku_items(warehouse: Warehouse) -> dict[tuple[str, str], str | None]:

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import opencc
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.contrib.tone_convert import to_normal
+from pypinyin.pinyin_dict import pinyin_dict
 
 from ronghe.identity.surnames import COMPOUND, starts_with_surname
 
@@ -114,13 +116,95 @@ def names_equivalent(left: Name, right: Name) -> str | None:
     return None
 
 
-def nickname_spells(nickname: str, name: Name) -> bool | None:
-    """Whether a latin-letter nickname spells the given name's pinyin (`zhiwei88` for 张志伟).
+def nickname_names(nickname: str, name: Name) -> bool | None:
+    """True when a nickname built like a name comes from this name's given name, False
+    when it comes from another given name, None when the comparison says nothing.
 
-    None when the comparison says nothing: the nickname has fewer than four
-    letters (`tb123`, `小可爱`), or the given name is a single syllable.
+    Nicknames are often made from the holder's own given name: a pinyin
+    handle (`zhiwei88`, `fei1214`, `ｍｉｎｇ７`) or a doubled character, bare or
+    with a pet prefix or suffix (`伟伟`, `小伟伟`, `伟伟酱`). Such a nickname
+    spelling someone else's given name is evidence against the pair. None when
+    the comparison says nothing: the nickname is not built like a name
+    (`tb123456`, `快乐的小猫`, `小小熊猫`), it spells only the surname, or the
+    name is transliterated.
     """
-    letters = "".join(char for char in nickname.lower() if "a" <= char <= "z")
-    if len(letters) < 4 or len(name.readings) < 3 or not name.given_pinyin:
+    if not name.is_real or "·" in name.text:
         return None
-    return name.given_pinyin in letters
+    surname_length = 2 if name.text[:2] in COMPOUND else 1
+    given = name.readings[surname_length:]
+    doubled = _doubled_character(nickname)
+    if doubled is not None:
+        reading = _readings(doubled)
+        return any(reading & char for char in given)
+    syllables = _pinyin_handle(nickname)
+    if not syllables:
+        return None
+    if any(_contains(segmentation, given) for segmentation in syllables):
+        return True
+    surname = name.readings[:surname_length]
+    if any(len(s) == surname_length and _contains(s, surname) for s in syllables):
+        return None
+    return False
+
+
+_PINYIN_HANDLE = re.compile(r"^([a-z]{2,})[0-9_.\-]*$")
+_PET_PREFIXES = ("小", "阿")
+
+
+def _doubled_character(nickname: str) -> str | None:
+    """The character of a doubled-character pet name (`伟伟`, `小伟伟`, `伟伟酱`), else None."""
+    core = nickname
+    for suffix in _PET_SUFFIXES:
+        core = core.removesuffix(suffix)
+    if len(core) == 3 and core.startswith(_PET_PREFIXES):
+        core = core[1:]
+    if len(core) == 2 and core[0] == core[1] and _HAN.match(core):
+        return core[0]
+    return None
+
+
+_MAX_HANDLE_SYLLABLES = 4
+
+
+@lru_cache(maxsize=50_000)
+def _pinyin_handle(nickname: str) -> tuple[tuple[str, ...], ...]:
+    """Every way a latin handle's letters read as one to four pinyin syllables, or ()."""
+    match = _PINYIN_HANDLE.match(nickname)
+    if match is None:
+        return ()
+    return _segmentations(match[1], _MAX_HANDLE_SYLLABLES)
+
+
+@lru_cache(maxsize=50_000)
+def _segmentations(letters: str, budget: int) -> tuple[tuple[str, ...], ...]:
+    """The readings of `letters` as at most `budget` syllables (bounded, so long
+    strings of vowels cannot blow up)."""
+    if not letters:
+        return ((),)
+    if budget == 0:
+        return ()
+    found = []
+    for length in range(1, min(6, len(letters)) + 1):
+        head = letters[:length]
+        if head in _syllables():
+            found += [(head, *rest) for rest in _segmentations(letters[length:], budget - 1)]
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable a name can have (`zhang`, `lv`), from pypinyin's own
+    dictionary; interjections without a vowel (`hm`, `ng`) are left out."""
+    toned = {reading for value in pinyin_dict.values() for reading in value.split(",")}
+    return frozenset(
+        s for s in map(to_normal, toned) if s.isascii() and any(v in s for v in "aeiouv")
+    )
+
+
+def _contains(syllables: tuple[str, ...], chars: tuple[frozenset[str], ...]) -> bool:
+    """Whether the syllables hold the characters' readings, consecutively."""
+    width = len(chars)
+    return width > 0 and any(
+        all(syllables[start + k] in chars[k] for k in range(width))
+        for start in range(len(syllables) - width + 1)
+    )

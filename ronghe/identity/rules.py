@@ -28,7 +28,7 @@ from typing import Any
 
 from ronghe.identity.calibration import Calibration
 from ronghe.identity.config import MemberRules
-from ronghe.identity.names import names_equivalent, nickname_spells
+from ronghe.identity.names import names_equivalent, nickname_names
 from ronghe.identity.records import MemberRecord
 
 DETERMINISTIC = "deterministic"
@@ -175,9 +175,9 @@ def _comparisons(left: MemberRecord, right: MemberRecord, rule: str) -> dict[str
         found["city"] = bool(left.cities & right.cities)
     if left.nicknames and right.nicknames:
         found["nickname"] = bool(left.nicknames & right.nicknames)
-    spelled = _nickname_spells(left, right)
-    if spelled is not None:
-        found["nickname_pinyin"] = spelled
+    built_from = _nickname_names(left, right)
+    if built_from is not None:
+        found["nickname_name"] = built_from
     if left.gender and right.gender:
         found["gender"] = left.gender == right.gender
     if rule != "email" and left.emails and right.emails:
@@ -185,10 +185,11 @@ def _comparisons(left: MemberRecord, right: MemberRecord, rule: str) -> dict[str
     return found
 
 
-def _nickname_spells(left: MemberRecord, right: MemberRecord) -> bool | None:
-    """Does one side's nickname spell the other side's given name? None when not comparable."""
+def _nickname_names(left: MemberRecord, right: MemberRecord) -> bool | None:
+    """Is one side's nickname built from the other side's given name? None when no
+    nickname is built like a name (see `names.nickname_names`)."""
     verdicts = [
-        nickname_spells(nickname, name)
+        nickname_names(nickname, name)
         for nicknamed, named in ((left, right), (right, left))
         for nickname in nicknamed.nicknames
         for name in named.real_names

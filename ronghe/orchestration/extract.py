@@ -8,7 +8,8 @@ file there is one DAG, `ronghe_extract_<source>`:
 
 - `extract` calls the source's extractor, `extractors.<source>.extract_<source>`,
   with the task's settings, in pool `warehouse_writer` (it writes the warehouse).
-  It returns the batch's counts, no data.
+  It returns the batch's counts, no data, and records the batch's OpenLineage
+  events (`ronghe.lineage.extract_events`).
 - `new_data_landed` short-circuits the run when the batch landed nothing: a
   run that finds nothing new ends there, and nothing downstream is triggered.
 - `announce` carries the raw tables as outlets: its success publishes one
@@ -123,11 +124,15 @@ def landing_summary(spec: ExtractSpec, result: Mapping[str, Any]) -> dict[str, A
 
 def run_extractor(spec: ExtractSpec) -> dict[str, Any]:
     """Run the source's extractor with the task's settings; return `landing_summary`."""
+    from ronghe.lineage.extract_events import extract_lineage
     from ronghe.orchestration.connections import task_settings
 
     module_name, function_name = spec.entry_point.split(":")
     extract = getattr(importlib.import_module(module_name), function_name)
-    return landing_summary(spec, extract(task_settings()))
+    settings = task_settings()
+    with extract_lineage(settings, spec.source, spec.raw_tables, spec.stream_tables) as lineage:
+        lineage["result"] = extract(settings)
+    return landing_summary(spec, lineage["result"])
 
 
 def _doc(spec: ExtractSpec) -> str:

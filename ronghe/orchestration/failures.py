@@ -38,8 +38,8 @@ NOT_RETRYABLE = {
     "ronghe.orchestration.dbt_manifest.ManifestMissingError": "the dbt manifest is missing",
     "ronghe.orchestration.transform.NotTheBuildError": "only the group's build task runs dbt",
     "extractors.contracts.ContractError": "a source contract file is malformed",
-    "extractors.landing.LedgerImbalanceError": "a batch's ledger did not balance",
-    "extractors.landing.RejectedDeliveriesError": "deliveries were rejected at the boundary",
+    "extractors.errors.LedgerImbalanceError": "a batch's ledger did not balance",
+    "extractors.errors.RejectedDeliveriesError": "deliveries were rejected at the boundary",
 }
 # Another process holds the DuckDB file; it may let go before the next try.
 WAREHOUSE_LOCKED = "ronghe.warehouse.WarehouseLockedError"
@@ -57,7 +57,7 @@ NEXT_STEPS = {
     "ronghe.quality.publish.MartsNotPublished": (
         "The last good marts stay published. Fix the data or the rule, then clear the task."
     ),
-    "extractors.landing.RejectedDeliveriesError": (
+    "extractors.errors.RejectedDeliveriesError": (
         "The rejected deliveries are in ops.rejected_deliveries with their reason; everything "
         "else of the batch was committed."
     ),

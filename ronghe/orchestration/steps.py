@@ -21,9 +21,14 @@ LANDED_QUALITY_LAYERS = ["raw", "staging"]
 
 def check_landed(run_id: str) -> dict[str, Any]:
     """Blocking quality checks on the landed and staged data (raises QualityGateFailed)."""
+    from ronghe.lineage.quality_events import emit_quality_lineage
     from ronghe.quality.runner import run_quality_gate
 
-    return run_quality_gate(LANDED_QUALITY_LAYERS, task_settings(), run_id)
+    settings = task_settings()
+    try:
+        return run_quality_gate(LANDED_QUALITY_LAYERS, settings, run_id)
+    finally:  # a failed gate's verdicts are lineage too
+        emit_quality_lineage(settings, run_id, LANDED_QUALITY_LAYERS)
 
 
 def resolve_identity() -> dict[str, Any]:
@@ -35,13 +40,24 @@ def resolve_identity() -> dict[str, Any]:
 
 def publish(run_id: str) -> dict[str, Any]:
     """Audit the candidate marts and publish them (raises MartsNotPublished when refused)."""
+    from ronghe.lineage.publish_events import emit_publish_lineage
+    from ronghe.lineage.quality_events import emit_quality_lineage
     from ronghe.quality.publish import publish_marts
+    from ronghe.quality.runner import quality_config
 
-    return publish_marts(task_settings(), run_id)
+    settings = task_settings()
+    audited = quality_config(settings)["quality"]["publish"]["gate_layers"]
+    try:
+        published = publish_marts(settings, run_id)
+    finally:  # a refused publish's verdicts are lineage too
+        emit_quality_lineage(settings, run_id, audited)
+    emit_publish_lineage(settings, published)
+    return published
 
 
 def build_reports(run_id: str) -> dict[str, Any]:
-    """The auditors' quality report and the Great Expectations Data Docs site."""
+    """The auditors' quality and lineage reports and the Great Expectations Data Docs site."""
+    from ronghe.lineage.report import build_lineage_report
     from ronghe.quality.data_docs import build_data_docs
     from ronghe.quality.report import build_quality_report
 
@@ -49,6 +65,7 @@ def build_reports(run_id: str) -> dict[str, Any]:
     return {
         "quality_report": build_quality_report(settings, run_id)["report"],
         "data_docs": build_data_docs(settings, run_id)["index"],
+        "lineage_report": build_lineage_report(settings)["report"],
     }
 
 

@@ -23,8 +23,12 @@ run queue the next one, which picks up everything landed meanwhile.
 - `publish_marts` audits the candidate marts (`unified` and `marts` suites)
   and, only if every blocking check passes, replaces `marts` in one
   transaction (write-audit-publish). Its outlets are the published marts.
-- `report` renders the auditors' quality report and Data Docs and keeps the
-  record of what each step reported (`RONGHE_HOME/reports/runs/<run id>.json`).
+- `report` renders the auditors' quality and lineage reports and Data Docs and
+  keeps the record of what each step reported
+  (`RONGHE_HOME/reports/runs/<run id>.json`).
+
+Each dbt build, quality gate and publish also records its OpenLineage events
+(`ronghe.lineage`) in `RONGHE_HOME/lineage/events/ronghe_transform/<run id>.jsonl`.
 
 Every task that opens the warehouse holds the one slot of pool
 `warehouse_writer`. dbt tasks are not retried by Airflow: a failed build is
@@ -97,6 +101,20 @@ def release_dbt_warehouse(context: Any, result: Any = None) -> None:
     from ronghe.transform.dbt_invocation import release_duckdb_file
 
     release_duckdb_file()
+
+
+def after_dbt_build(context: Any, result: Any = None) -> None:
+    """After a dbt build: release the warehouse, then record each model's lineage.
+
+    cosmos leaves openlineage-dbt's events of the build's models on the
+    operator; `ronghe.lineage.dbt_events` names them Ronghe's way, adds
+    column lineage and writes them to the run's lineage file.
+    """
+    from ronghe.lineage.dbt_events import emit_build_lineage
+
+    release_dbt_warehouse(context, result)
+    events = getattr(context["task"], "openlineage_events_completes", None) or []
+    emit_build_lineage(load_settings(), list(events))
 
 
 def ensure_warehouse_free(settings: Settings) -> None:
@@ -204,7 +222,7 @@ def _dbt_group(
         ),
         operator_args={
             "interceptors": [prepare_dbt],
-            "post_execute": release_dbt_warehouse,
+            "post_execute": after_dbt_build,
             # cosmos limits the build to models, seeds and snapshots when tests have
             # no tasks of their own; the build runs data and unit tests as well.
             "dbt_cmd_flags": ["--resource-type", "test", "--resource-type", "unit_test"],

@@ -34,12 +34,21 @@ COSMOS_SETTINGS = {
 }
 
 
+# Ronghe writes the lineage of its extract batches and dbt models itself (see
+# ronghe.lineage), named under this namespace; the Airflow OpenLineage
+# provider names the task runs they belong to under the same one.
+LINEAGE_SETTINGS = {
+    "AIRFLOW__OPENLINEAGE__NAMESPACE": "ronghe",
+}
+
+
 def airflow_environment(home: Path) -> dict[str, str]:
     """Variables that point Airflow at Ronghe's DAGs and a private metadata database."""
     airflow_home = home / "airflow"
     return {
         **OFFLINE_DEFAULTS,
         **COSMOS_SETTINGS,
+        **LINEAGE_SETTINGS,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",

@@ -28,6 +28,7 @@ def print_summary(settings: Settings, log_path: Path) -> None:
     if reports:
         print(f"  quality report   {reports['quality_report']}")
         print(f"  Data Docs        {reports['data_docs']}")
+        print(f"  lineage report   {reports['lineage_report']}")
     print(f"  run record       {record['path'] if record else settings.home / 'reports'}")
     print(f"  Airflow log      {log_path}")
 

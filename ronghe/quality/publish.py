@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from ronghe.quality import store
 from ronghe.quality.connection import existing_tables, open_engine
 from ronghe.quality.runner import QualityGateFailed, quality_config, run_quality_gate, select_suites
+from ronghe.serving.bi_reader import grant_marts_to_bi_reader
 from ronghe.settings import Settings
 
 CANDIDATE_SCHEMA = "marts_candidate"
@@ -87,6 +88,7 @@ def publish_marts(settings: Settings, run_id: str) -> dict[str, Any]:
     try:
         with open_engine(settings) as engine, engine.begin() as connection:
             _replace_marts(connection, tables)
+            grant_marts_to_bi_reader(connection)
             published = _fingerprint(connection, PUBLISHED_SCHEMA, tables)
             if published["version"] != data_version:
                 raise MartsNotPublished(

@@ -13,9 +13,10 @@ from tests.dbt.pipeline import build, land_estate, settings_for
 SCALE = 0.02
 SEED = 42
 DAYS = 8
-# Staging and the sales lineage with their tests (the identity engine's
-# models are not built here: its tables stay empty in these tests).
-BUILT_MODELS = ("staging", "+mart_sales_daily+", "+fct_orders+", "+dim_date+")
+# Staging, every mart with the models it reads, and the stock and shipment
+# facts, with their tests (the identity engine's models are not built here:
+# its tables stay empty in these tests).
+BUILT_MODELS = ("staging", "+path:models/marts", "+fct_stock_movements", "+fct_shipments")
 
 
 @pytest.fixture(scope="session")

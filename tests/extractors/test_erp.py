@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from extractors.erp import erp_engine, extract_erp, lower_bound
-from extractors.landing import RejectedDeliveriesError
+from extractors.landing import LandingError, RejectedDeliveriesError
+from extractors.sinks import open_sink
 from tests.extractors.estates import erp_estate
 from tests.extractors.helpers import (
     copy_erp_to_postgres,
@@ -161,3 +162,43 @@ def test_missing_required_column_rejects_that_table_only(erp) -> None:
     assert query(settings, "SELECT column_name, change FROM ops.schema_drift ORDER BY 1") == [
         ("manager", "added")
     ]
+
+
+@pytest.mark.parametrize(
+    "engine", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_rerun_over_raw_tables_of_an_earlier_layout(
+    engine: str, estate: Path, tmp_path: Path, request
+) -> None:
+    """Regression: re-running the ERP extraction failed in the dispositions with "Cannot mix
+    BIGINT and VARCHAR in COALESCE" where a raw table still had the earlier layout's text
+    `_row_hash` (an MD5 in hex). The hash is re-derived; nothing lands twice."""
+    if engine == "duckdb":
+        warehouse = str(tmp_path / "warehouse.duckdb")
+    else:
+        warehouse = request.getfixturevalue("postgres_server").create_database(
+            f"wh_{abs(hash(str(tmp_path))) % 10**8}"
+        )
+    settings = settings_for(estate, warehouse)
+    land(extract_erp, settings)
+    landed = {t: rows for t, rows in snapshot(settings).items() if t.startswith("raw.")}
+    with open_sink(warehouse) as sink:
+        sink.begin("erp")
+        sink.execute("ALTER TABLE raw.erp_item DROP COLUMN _row_hash")
+        sink.execute("ALTER TABLE raw.erp_item ADD COLUMN _row_hash VARCHAR")
+        sink.execute("UPDATE raw.erp_item SET _row_hash = md5(item_no)")
+        sink.commit()
+    again = land(extract_erp, settings)
+    assert again["committed"]  # the re-derived column is committed with the batch
+    assert again["loaded"] == 0 and again["duplicate"] == again["read"] > 0
+    assert {t: rows for t, rows in snapshot(settings).items() if t.startswith("raw.")} == landed
+    assert not land(extract_erp, settings)["committed"]
+
+
+def test_a_raw_column_of_another_type_is_named_not_guessed(estate: Path, tmp_path: Path) -> None:
+    settings = settings_for(estate, str(tmp_path / "warehouse.duckdb"))
+    land(extract_erp, settings)
+    with open_sink(settings.warehouse) as sink:
+        sink.execute("ALTER TABLE raw.erp_item ALTER COLUMN _origin_line TYPE VARCHAR")
+    with pytest.raises(LandingError, match=r"raw\.erp_item\._origin_line is VARCHAR .* BIGINT"):
+        extract_erp(settings)

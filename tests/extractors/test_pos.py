@@ -146,16 +146,27 @@ def test_quirks_are_accounted_for(settings) -> None:
 
 
 def test_success_marker_rule(settings, estate: Path) -> None:
-    land(extract_pos, settings)
+    first = land(extract_pos, settings)
     waiting = "pos/S0001/20250302"
     registered = query(settings, "SELECT path FROM ops.file_registry")
     assert not any(path.startswith(waiting) for (path,) in registered)
     assert query(settings, "SELECT count(*) FROM raw.pos_drops WHERE store_code = 'S0001'") == [
         (1,)
     ]
+    # The auditor sees what was not loaded and why, recorded once while it waits.
+    deferred = "SELECT batch_id, source, stream, origin, reason FROM ops.deferred_deliveries"
+    assert query(settings, deferred) == [
+        (first["batch_id"], "pos", None, waiting, "no _SUCCESS: the drop is still being written")
+    ]
+    before = snapshot(settings)
+    again = land(extract_pos, settings)
+    assert not again["committed"] and again["deferred"] == 1
+    assert snapshot(settings) == before
     (estate / waiting / "_SUCCESS").write_bytes(b"")
     result = land(extract_pos, settings)
     assert result["streams"]["transactions"]["loaded"] == 1
+    assert result["deferred"] == 0
+    assert len(query(settings, deferred)) == 1
     assert query(
         settings, "SELECT _business_date FROM raw.pos_transactions WHERE txn_id = 'T0003'"
     ) == [("2025-03-02",)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ronghe.identity.evaluation import score_members, score_products
+from ronghe.identity.evaluation import evidence_ceiling, score_members, score_products
+from tests.identity.builders import Rec, records_of
 
 TRUTH = {("POS_MEMBER", "a"): "p1", ("MALL", "b"): "p1", ("TMALL", "c"): "p1", ("JD", "d"): "p2"}
 
@@ -54,3 +55,22 @@ def test_product_shares() -> None:
     assert scores["mapped_share"] == 0.5
     assert scores["correct_share"] == 0.5
     assert scores["missing_from_crosswalk"] == 1
+
+
+def test_the_evidence_ceiling_leaves_out_pairs_no_shared_key_can_reach() -> None:
+    # p1: a member and a mall account on one phone, and a card only ever swiped at a
+    # till (no phone, no name): nothing in the sources ties the card to them
+    records = records_of(
+        [
+            Rec("POS_MEMBER", "a", name="张伟", phone="13800138000"),
+            Rec("MALL", "b", name="张伟", phone="+86 13800138000"),
+            Rec("POS_MEMBER", "c"),
+            Rec("JD", "d", name="tb1234", phone="139****0000"),
+        ]
+    )
+    truth = {("POS_MEMBER", "a"): "p1", ("MALL", "b"): "p1", ("POS_MEMBER", "c"): "p1",
+             ("JD", "d"): "p2"}  # fmt: skip
+    ceiling = evidence_ceiling(truth, records, max_block_size=12)
+    assert ceiling["recall"] == round(1 / 3, 6)
+    assert ceiling["f1"] == 0.5
+    assert ceiling["unreachable_records"] == 1

@@ -68,6 +68,33 @@ def test_a_nickname_buyer_on_a_shared_family_phone_is_left_for_review() -> None:
     assert queued(outcome, records, "tb1", "DAD") and queued(outcome, records, "tb1", "MUM")
 
 
+def test_a_nickname_built_from_one_family_members_name_joins_that_member() -> None:
+    family = [
+        Rec("POS_MEMBER", "DAD", name="张伟", phone=PHONE, city="上海市"),
+        Rec("POS_MEMBER", "MUM", name="李芳", phone=PHONE, city="上海市"),
+    ]
+    seen = [{"phone": MASKED, "city": "上海市", "first": "2024-04-01 10:00:00"}]
+    outcome, records = match(
+        [*family, Rec("TMALL", "tb1", name="fang1988", phone=MASKED, seen=seen),
+         Rec("JD", "jd1", name="伟伟酱", phone=MASKED, seen=seen)]
+    )  # fmt: skip
+    assert same_person(outcome, records, "tb1", "MUM")
+    assert same_person(outcome, records, "jd1", "DAD")
+    assert not same_person(outcome, records, "tb1", "DAD")
+
+
+def test_in_a_crowded_mask_space_a_nickname_buyer_is_weighed_by_the_name_it_is_built_from() -> None:
+    person = Rec("POS_MEMBER", "C1", name="周杰", phone=PHONE)
+    seen = [{"phone": MASKED, "first": "2024-01-05 10:00:00"}]
+    for nickname, joins in (("jie2024", True), ("奔跑的橙子", False), ("xiaofang88", False)):
+        buyer = Rec("TMALL", "tb1", name=nickname, phone=MASKED, seen=seen)
+        outcome, records = match([person, buyer, *crowd()])
+        assert same_person(outcome, records, "C1", "tb1") is joins
+        # a nickname that says nothing leaves the pair for review; one built from
+        # another person's name counts against it
+        assert queued(outcome, records, "C1", "tb1") is (nickname == "奔跑的橙子")
+
+
 def test_a_recycled_phone_links_buyers_to_the_holder_of_their_time() -> None:
     outcome, records = match(
         [

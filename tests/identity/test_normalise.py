@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ronghe.identity.emails import normalise_email
-from ronghe.identity.names import names_equivalent, normalise_name
+from ronghe.identity.names import names_equivalent, nickname_names, normalise_name
 from ronghe.identity.phones import parse_phone
 
 
@@ -79,6 +79,31 @@ def test_marketplace_nicknames_are_not_real_names(nickname: str) -> None:
 def test_a_nickname_is_never_equivalent_even_to_itself() -> None:
     nickname = normalise_name("小可爱")
     assert names_equivalent(nickname, nickname) is None
+
+
+@pytest.mark.parametrize(
+    ("nickname", "name"),
+    [("zhiwei88", "张志伟"), ("zhangzhiwei", "张志伟"), ("fei1214", "王菲"), ("ｍｉｎｇ７", "李明"),
+     ("涛涛酱", "董国涛"), ("小伟伟", "张伟"), ("偉偉", "张伟"), ("nana", "欧阳娜娜")],
+)  # fmt: skip
+def test_a_nickname_built_from_the_given_name_agrees(nickname: str, name: str) -> None:
+    assert nickname_names(normalise_name(nickname).text, normalise_name(name)) is True
+
+
+@pytest.mark.parametrize(
+    ("nickname", "name"), [("yanwan1191", "朱诗琦"), ("fang1988", "张伟"), ("明明酱", "张桂薇")]
+)
+def test_a_nickname_built_from_another_given_name_disagrees(nickname: str, name: str) -> None:
+    assert nickname_names(normalise_name(nickname).text, normalise_name(name)) is False
+
+
+@pytest.mark.parametrize(
+    ("nickname", "name"),
+    [("tb123456789", "张伟"), ("jd_88231", "张伟"), ("快乐的小猫", "张伟"), ("小小熊猫", "张小"),
+     ("wang88", "王菲"), ("xyz123", "王菲"), ("zhiwei88", "阿依古丽·买买提"), ("a" * 60, "王菲")],
+)  # fmt: skip
+def test_a_nickname_not_built_like_a_name_says_nothing(nickname: str, name: str) -> None:
+    assert nickname_names(normalise_name(nickname).text, normalise_name(name)) is None
 
 
 def test_emails_compare_without_case_or_whitespace() -> None:

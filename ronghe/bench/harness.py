@@ -1,0 +1,200 @@
+"""`ronghe bench`: generate an estate once, measure every stage against its bound, and judge.
+
+Each stage is measured in a fresh process on the same estate (see
+`ronghe.bench.stages`); the extraction benchmark (`ronghe.bench.extract`) and
+the orchestration benchmark (`ronghe.bench.orchestration`) run as they do
+alone. For the incremental run the estate is grown by one day (the generator
+extends a shorter estate without touching its earlier files) and the changed
+files are copied over the estate each pipeline already ran on; then the same
+pipeline runs again, and once more with nothing new.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ronghe.bench.measure import machine, measure
+from ronghe.bench.stages import PLAIN_STAGES, PlainPipeline
+
+STAGES = ("extract", "staging", "identity", "unified", "quality", "orchestration")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    scale: float
+    seed: int
+    days: int
+    stages: tuple[str, ...]
+    work_dir: Path
+    incremental: bool
+    """Also measure the runs after adding one day of data and with no new data."""
+
+
+def run_bench(options: BenchOptions) -> dict[str, Any]:
+    """Measure the chosen stages on one estate; the raw figures, ready for `ronghe.bench.report`."""
+    work = Path(options.work_dir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": options.scale,
+        "seed": options.seed,
+        "days": options.days,
+        "stages_requested": list(options.stages),
+        "machine": machine(),
+        "work_dir": str(work),
+    }
+    started = time.perf_counter()
+    estate, report["generate_seconds"] = _estate(work, options, options.days)
+    grown = None
+    if options.incremental:
+        grown, report["generate_grown_seconds"] = _estate(work, options, options.days + 1)
+    parts: list[tuple[str, Callable[[], Any]]] = []
+    if "extract" in options.stages:
+        from ronghe.bench.extract import bench_extract
+
+        parts.append(("extract", lambda: bench_extract(estate, work / "extract")))
+    # the extraction benchmark lands on its own; the plain run is for the stages after it
+    plain_stages = [stage for stage in options.stages if stage in PLAIN_STAGES]
+    if set(plain_stages) - {"extract"} or options.incremental:
+        upto = (
+            PLAIN_STAGES[-1] if options.incremental else max(plain_stages, key=PLAIN_STAGES.index)
+        )
+        bounds = frozenset(plain_stages)
+        parts.append(("plain", lambda: _plain_runs(estate, grown, work / "plain", upto, bounds)))
+    if "orchestration" in options.stages:
+        parts.append(("airflow", lambda: _airflow_runs(estate, grown, work / "airflow")))
+    for name, part in parts:
+        try:
+            report[name] = part()
+        except Exception as error:
+            # keep what was measured so far; the caller reports the failure and exits non-zero
+            traceback.print_exc()
+            report["failed"] = {"part": name, "error": f"{type(error).__name__}: {error}"[:2000]}
+            break
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["machine"]["load_average_1m_at_end"] = machine()["load_average_1m"]
+    return report
+
+
+def _estate(work: Path, options: BenchOptions, days: int) -> tuple[Path, float]:
+    """The estate for (scale, seed, days), generated unless already there; seconds spent."""
+    from ronghe.generate import generate_estate
+
+    estate = work / f"estate-sf{options.scale:g}-seed{options.seed}-days{days}"
+    started = time.perf_counter()
+    if not (estate / "_truth" / "manifest.json").exists():
+        shorter = work / f"estate-sf{options.scale:g}-seed{options.seed}-days{days - 1}"
+        if days > options.days and shorter.is_dir():
+            shutil.copytree(shorter, estate)  # the generator rewrites only what changed
+        generate_estate(estate, options.scale, options.seed, days)
+    return estate, round(time.perf_counter() - started, 1)
+
+
+def apply_growth(grown: Path, target: Path) -> int:
+    """Copy over `target` every file of `grown` that is new or differs; how many were copied."""
+    copied = 0
+    for path in sorted(grown.rglob("*")):
+        if not path.is_file():
+            continue
+        destination = target / path.relative_to(grown)
+        if destination.exists() and filecmp.cmp(path, destination, shallow=False):
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+        copied += 1
+    return copied
+
+
+def _fresh_copy(estate: Path, target: Path) -> Path:
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(estate, target / "sources")
+    return target / "sources"
+
+
+def _plain_runs(
+    estate: Path, grown: Path | None, work: Path, upto: str, bounds: frozenset[str]
+) -> dict[str, Any]:
+    sources = _fresh_copy(estate, work)
+    pipeline = PlainPipeline(sources, work)
+    runs = {"full": pipeline.run("full", upto, bounds)}
+    if grown is not None:
+        files = apply_growth(grown, sources)
+        runs["incremental"] = {**pipeline.run("incremental", upto), "files_changed": files}
+        runs["no_new_data"] = pipeline.run("no-new-data", upto)
+    return runs
+
+
+def _airflow_runs(estate: Path, grown: Path | None, work: Path) -> dict[str, Any]:
+    """The orchestration benchmark, then `ronghe run` on its home after growth and unchanged."""
+    sources = _fresh_copy(estate, work)
+    measured = measure(
+        "ronghe.bench.harness:orchestration_with_peak",
+        str(sources),
+        str(work),
+        log=work / "orchestration.log",
+    )
+    runs: dict[str, Any] = {"orchestration": measured["result"]}
+    home = work / "airflow"  # where the orchestration benchmark ran Airflow
+    if grown is not None:
+        files = apply_growth(grown, sources)
+        for label in ("incremental", "no_new_data"):
+            run = measure(
+                "ronghe.bench.harness:ronghe_run",
+                str(sources),
+                str(home),
+                label,
+                log=work / f"ronghe-run-{label}.log",
+            )
+            runs[label] = {
+                "seconds": run["seconds"],
+                "peak_rss_mib": max(run["peak_rss_mib"], run["result"]["children_peak_rss_mib"]),
+                **run["result"],
+            }
+        runs["incremental"]["files_changed"] = files
+    return runs
+
+
+def orchestration_with_peak(sources: str, work: str) -> dict[str, Any]:
+    """`bench_orchestration`, plus the peak memory of the largest process it started."""
+    import resource
+
+    from ronghe.bench.orchestration import bench_orchestration
+
+    report = bench_orchestration(Path(sources), Path(work))
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {**report, "children_peak_rss_mib": round(peak_kib / 1024, 1)}
+
+
+_DAG_DONE = re.compile(
+    r"\[ronghe\] (?P<dag>\S+): (?P<state>success|failed) (?:in|after) (?P<s>[\d.]+)s"
+)
+
+
+def ronghe_run(sources: str, home: str, label: str) -> dict[str, Any]:
+    """`ronghe run` on `sources` with Airflow's home `home`; its DAGs' times and peak memory."""
+    import resource
+
+    from ronghe.pipeline.run import run_pipeline
+
+    home_dir = Path(home)
+    if run_pipeline(Path(sources), str(home_dir / "warehouse.duckdb"), home_dir) != 0:
+        raise RuntimeError(f"ronghe run ({label}) failed; see the run logs in {home_dir / 'logs'}")
+    run_log = max((home_dir / "logs").glob("run-*.log"), key=lambda path: path.stat().st_mtime)
+    dags = {m["dag"]: float(m["s"]) for m in _DAG_DONE.finditer(run_log.read_text("utf-8"))}
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "dag_seconds": dags,
+        "dag_seconds_total": round(sum(dags.values()), 1),
+        "children_peak_rss_mib": round(peak_kib / 1024, 1),
+        "log": str(run_log),
+    }

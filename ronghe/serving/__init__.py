@@ -1,0 +1,1 @@
+"""Serving the published marts to BI tools."""
