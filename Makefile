@@ -29,8 +29,9 @@ demo: install
 	$(BIN)/ronghe run --sources $(DEMO_DIR)/sources --warehouse $(DEMO_DIR)/warehouse.duckdb --home $(DEMO_DIR)
 	$(BIN)/ronghe eval --sources $(DEMO_DIR)/sources --warehouse $(DEMO_DIR)/warehouse.duckdb
 
+# Test modules are spread over the cores (a module's fixtures stay in one worker).
 test: install
-	$(BIN)/python -m pytest -m "not scheduler"
+	$(BIN)/python -m pytest -m "not scheduler" --numprocesses auto --maxprocesses 4 --dist loadfile
 
 test-scheduler: install
 	$(BIN)/python -m pytest -m scheduler

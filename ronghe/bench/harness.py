@@ -85,17 +85,19 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     return report
 
 
-def _estate(work: Path, options: BenchOptions, days: int) -> tuple[Path, float]:
-    """The estate for (scale, seed, days), generated unless already there; seconds spent."""
+def _estate(work: Path, options: BenchOptions, days: int) -> tuple[Path, float | None]:
+    """The estate for (scale, seed, days), generated unless already there; seconds spent
+    generating it (None when an earlier run's estate was reused)."""
     from ronghe.generate import generate_estate
 
     estate = work / f"estate-sf{options.scale:g}-seed{options.seed}-days{days}"
+    if (estate / "_truth" / "manifest.json").exists():
+        return estate, None
     started = time.perf_counter()
-    if not (estate / "_truth" / "manifest.json").exists():
-        shorter = work / f"estate-sf{options.scale:g}-seed{options.seed}-days{days - 1}"
-        if days > options.days and shorter.is_dir():
-            shutil.copytree(shorter, estate)  # the generator rewrites only what changed
-        generate_estate(estate, options.scale, options.seed, days)
+    shorter = work / f"estate-sf{options.scale:g}-seed{options.seed}-days{days - 1}"
+    if days > options.days and shorter.is_dir():
+        shutil.copytree(shorter, estate)  # the generator rewrites only what changed
+    generate_estate(estate, options.scale, options.seed, days)
     return estate, round(time.perf_counter() - started, 1)
 
 

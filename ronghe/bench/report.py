@@ -416,13 +416,20 @@ def markdown(summary: dict[str, Any], chart_name: str) -> str:
         "",
         f"Estate: scale factor {summary['scale']:g}, seed {summary['seed']}, "
         f"{summary['days']} days "
-        f"(generated in {summary['generate_seconds']:g} s). Run started {summary['started_at']}, "
+        f"({_generated(summary.get('generate_seconds'))}). Run started {summary['started_at']}, "
         f"took {summary['seconds']:g} s.",
         f"Machine: {machine['cpu_model']}, {machine['logical_cores']} logical cores, "
         f"{machine['ram_gib']:g} GiB RAM, {machine['os']}, Python {machine['python']}; "
         f"load average {machine['load_average_1m']:g} at the start and "
-        f"{machine.get('load_average_1m_at_end', float('nan')):g} at the end "
-        "(a load above the core count means the machine was shared and times are inflated).",
+        f"{machine.get('load_average_1m_at_end', float('nan')):g} at the end.",
+        *(
+            [
+                "**The machine was shared during this run** (load above its core count): "
+                "times are inflated and ratios noisy (a stage and its bound ran minutes apart)."
+            ]
+            if _shared(machine)
+            else []
+        ),
         "",
         *(
             [
@@ -481,6 +488,15 @@ def markdown(summary: dict[str, Any], chart_name: str) -> str:
     return "\n".join(lines)
 
 
+def _generated(seconds: float | None) -> str:
+    return "reused from an earlier run" if not seconds else f"generated in {seconds:g} s"
+
+
+def _shared(machine: dict[str, Any]) -> bool:
+    loads = [machine["load_average_1m"], machine.get("load_average_1m_at_end", 0.0)]
+    return max(loads) > machine["logical_cores"]
+
+
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
@@ -520,7 +536,7 @@ def write_chart(summary: dict[str, Any], path: Path) -> None:
     ax.set_yticks(list(positions), names)
     ax.invert_yaxis()
     ax.set_xlabel("seconds")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     machine = summary["machine"]
     ax.set_title(
         f"Scale factor {summary['scale']:g}, {summary['days']} days; "

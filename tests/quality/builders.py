@@ -22,6 +22,8 @@ from ronghe.settings import REPO_ROOT, Settings
 CHANNELS = ("STORE", "MALL", "TMALL")
 STORES = ("S0001", "S0002")
 FIRST_DAY = date(2025, 3, 1)
+# The one mart this warehouse holds: its suite is the gate these tests run.
+SALES_MART_SUITE = "marts.mart_sales_daily"
 
 
 def settings_for(warehouse: str | Path, home: Path, config_path: Path | None = None) -> Settings:
@@ -39,9 +41,10 @@ def settings_for(warehouse: str | Path, home: Path, config_path: Path | None = N
 def sales_settings(
     tmp_path: Path, warehouse: str | Path | None = None, **changes: object
 ) -> Settings:
-    """Settings for the sales warehouse: its publish gate runs the mart suites only
-    (the warehouse has no identity or business-rule tables), plus `changes`."""
-    config = config_with(tmp_path, publish__gate_layers=["marts"], **changes)
+    """Settings for the sales warehouse: its publish gate runs the sales mart's suite
+    only (the warehouse has no identity, business-rule or other mart tables), plus
+    `changes`."""
+    config = config_with(tmp_path, publish__gate_layers=[SALES_MART_SUITE], **changes)
     return settings_for(warehouse or tmp_path / "warehouse.duckdb", tmp_path / "home", config)
 
 

@@ -8,6 +8,7 @@ import pytest
 from extractors.ops_tables import OPS_TABLES
 from ronghe.quality.runner import QualityGateFailed, run_quality_gate
 from tests.quality.builders import (
+    SALES_MART_SUITE,
     as_json,
     build_sales_warehouse,
     execute,
@@ -24,7 +25,7 @@ def settings(tmp_path):
 
 
 def test_a_clean_build_passes_and_every_rule_leaves_a_result(settings):
-    summary = run_quality_gate("marts", settings, "run-clean")
+    summary = run_quality_gate(SALES_MART_SUITE, settings, "run-clean")
 
     assert summary["success"] and not summary["blocking_failures"]
     stored = query(
@@ -49,7 +50,7 @@ def test_a_broken_mart_fails_naming_the_rules_and_showing_failing_rows(settings)
     )
 
     with pytest.raises(QualityGateFailed) as failure:
-        run_quality_gate("marts", settings, "run-broken")
+        run_quality_gate(SALES_MART_SUITE, settings, "run-broken")
 
     message = str(failure.value)
     assert "marts.mart_sales_daily.units_at_least_0" in message
@@ -73,11 +74,11 @@ def test_a_broken_mart_fails_naming_the_rules_and_showing_failing_rows(settings)
 
 
 def test_results_accumulate_across_runs_and_are_never_overwritten(settings):
-    run_quality_gate("marts", settings, "run-1")
+    run_quality_gate(SALES_MART_SUITE, settings, "run-1")
     first = query(settings, "select * from ops.dq_results order by rule_id")
     execute(settings, "update marts_candidate.mart_sales_daily set orders = -1")
     with pytest.raises(QualityGateFailed):
-        run_quality_gate("marts", settings, "run-2")
+        run_quality_gate(SALES_MART_SUITE, settings, "run-2")
 
     runs = query(
         settings,
@@ -97,7 +98,7 @@ def test_a_missing_table_is_a_blocking_failure_that_says_so(settings):
     execute(settings, "drop table marts_candidate.mart_sales_daily")
 
     with pytest.raises(QualityGateFailed, match="does not exist"):
-        run_quality_gate("marts", settings, "run-missing")
+        run_quality_gate(SALES_MART_SUITE, settings, "run-missing")
 
 
 def test_a_rule_configured_as_warn_is_recorded_but_does_not_block(settings, tmp_path):
@@ -106,7 +107,7 @@ def test_a_rule_configured_as_warn_is_recorded_but_does_not_block(settings, tmp_
     )
     execute(settings, "update marts_candidate.mart_sales_daily set orders = -1")
 
-    summary = run_quality_gate("marts", settings, "run-warn")
+    summary = run_quality_gate(SALES_MART_SUITE, settings, "run-warn")
 
     assert summary["success"]
     assert summary["warnings"] == ["marts.mart_sales_daily.orders_at_least_0"]

@@ -6,7 +6,14 @@ import pytest
 
 from ronghe.quality.publish import MartsNotPublished, publish_marts
 from ronghe.quality.runner import QualityGateFailed, run_quality_gate
-from tests.quality.builders import as_json, build_sales_warehouse, execute, query, sales_settings
+from tests.quality.builders import (
+    SALES_MART_SUITE,
+    as_json,
+    build_sales_warehouse,
+    execute,
+    query,
+    sales_settings,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -58,7 +65,7 @@ def test_failing_rows_evidence_on_postgres(settings):
     )
 
     with pytest.raises(QualityGateFailed, match="totals_reconcile_to_order_lines"):
-        run_quality_gate("marts", settings, "run-off")
+        run_quality_gate(SALES_MART_SUITE, settings, "run-off")
 
     rows = query(
         settings,
