@@ -148,14 +148,17 @@ def _series_performance(config: Mapping[str, Any]) -> Suite:
 
 
 def _alerts(config: Mapping[str, Any]) -> Suite:
-    # A quiet estate has no alerts: emptiness is not a failure here.
+    # A quiet estate has no alerts: emptiness is not a failure here. Ratios are
+    # stored to 4 decimals, so one just past its threshold (a JD price 10.001%
+    # under the store's) may round onto it: only a ratio on the accepted side
+    # of the threshold is a wrong alert.
     below_threshold = """
         select alert_type, subject_key, observed_ratio, threshold
         from {batch}
         where (alert_type in ('STORE_DAY_SPIKE', 'NIGHT_ORDER_BURST')
-                and observed_ratio is not null and observed_ratio <= threshold)
+                and observed_ratio is not null and observed_ratio < threshold)
             or (alert_type in ('WEEK_OVER_WEEK_SWING', 'PRICE_PARITY_BREAK')
-                and abs(observed_ratio - 1) <= threshold)
+                and abs(observed_ratio - 1) < threshold)
     """
     return Suite(
         layer="marts",

@@ -28,6 +28,8 @@ CATEGORIES = frozenset(
         "name",
         "phone",
         "phone_masked",  # 138****8000: the form marketplaces already publish
+        "email_masked",  # z***@example.com
+        "name_masked",  # 张**
         "email",
         "online_identifier",  # WeChat union_id / open_id
         "date_of_birth",
@@ -38,6 +40,9 @@ CATEGORIES = frozenset(
     }
 )
 """The categories `pii_category` may name (docs/privacy.md describes each)."""
+
+MASKED_CATEGORIES = frozenset(category for category in CATEGORIES if category.endswith("_masked"))
+"""Masked forms: safe for BI, yet still a trace of one person that erasure removes."""
 
 MATCHING_CATEGORIES = frozenset({"customer_id", "phone", "email", "online_identifier"})
 """Categories precise enough to find a person's rows by value (names and birthdays are not)."""
@@ -162,22 +167,52 @@ def exposed_columns(
 ) -> list[Finding]:
     """Columns of schemas BI tools read that hold personal data in the clear (`pii: true`)."""
     open_set = set(open_schemas)
+    return _clear_personal_columns(
+        {key: columns for key, columns in relations.items() if key[0] in open_set},
+        classification,
+        "in a schema BI reads",
+    )
+
+
+def uncontained_dimension_columns(
+    relations: Mapping[tuple[str, str], Iterable[str]], classification: Classification
+) -> list[Finding]:
+    """Columns of unified dimensions that hold personal data in the clear (`pii: true`).
+
+    Dimensions carry member keys and masked contacts only; the clear golden
+    record stays in a restricted schema (`intermediate.int_member_golden_record`).
+    """
+    return _clear_personal_columns(
+        {
+            (schema, table): columns
+            for (schema, table), columns in relations.items()
+            if schema == CONTAINED_SCHEMA and table.startswith(DIMENSION_PREFIX)
+        },
+        classification,
+        "in a unified dimension",
+    )
+
+
+def _clear_personal_columns(
+    relations: Mapping[tuple[str, str], Iterable[str]],
+    classification: Classification,
+    where: str,
+) -> list[Finding]:
     findings = []
     for (schema, table), columns in sorted(relations.items()):
-        if schema not in open_set:
-            continue
         declared = classification_of(classification, schema, table)
         for column in columns:
             decision = declared.get(column.lower())
             if decision is not None and decision.pii:
-                findings.append(
-                    Finding(schema, table, column, f"{decision.category} in a schema BI reads")
-                )
+                findings.append(Finding(schema, table, column, f"{decision.category} {where}"))
     return findings
 
 
 OPEN_SCHEMAS = ("marts_candidate", "marts")
 """Schemas BI tools read: no column in them may hold personal data in the clear."""
+
+CONTAINED_SCHEMA, DIMENSION_PREFIX = "unified", "dim_"
+"""Unified dimensions (`unified.dim_*`) hold no personal data in the clear either."""
 
 _CHECKED_SCHEMAS = ("raw", "identity", "staging", "intermediate", "unified", *OPEN_SCHEMAS)
 
@@ -199,6 +234,8 @@ def check_warehouse(sink: Any, classification: Classification | None = None) -> 
     """Every classification problem of a warehouse: unclassified look-alikes and exposures."""
     classification = classification or load_classification()
     relations = warehouse_relations(sink)
-    return unclassified_columns(relations, classification) + exposed_columns(
-        relations, classification, OPEN_SCHEMAS
+    return (
+        unclassified_columns(relations, classification)
+        + exposed_columns(relations, classification, OPEN_SCHEMAS)
+        + uncontained_dimension_columns(relations, classification)
     )

@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--warehouse", help="DuckDB file or postgresql:// URL")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser(
-        "check", help="list personal-looking columns without meta.pii, and exposures in marts"
+        "check",
+        help="list personal-looking columns without meta.pii, and exposures in marts "
+        "and unified dimensions",
     )
     erase = actions.add_parser(
         "erase", help="erase a person in every layer (and keep them erased on later loads)"

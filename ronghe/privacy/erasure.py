@@ -8,9 +8,9 @@ One warehouse transaction:
 3. scrub raw and quarantined text through the register (`enforce`);
 4. scrub the identity engine's state and every built table (staging,
    intermediate, unified, marts): personal columns of the person's rows are
-   nulled, their card numbers and buyer ids become pseudonyms, and free-text
-   evidence loses their values. Facts stay: sales still add up, under the same
-   member key, which now carries no personal data;
+   nulled (masked forms too), their card numbers and buyer ids become
+   pseudonyms, and free-text evidence loses their values. Facts stay: sales
+   still add up, under the same member key, which now carries no personal data;
 5. write the erasure and what it did per table to the audit log (no personal data).
 
 A later `dbt build` or identity run rebuilds from the scrubbed raw and
@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from extractors.sinks import Sink, open_sink, qualified, quote
 from ronghe.privacy.catalog import (
+    MASKED_CATEGORIES,
     MATCHING_CATEGORIES,
     Classification,
     ColumnClass,
@@ -212,7 +213,7 @@ def scrub_table(
     for column in columns:
         decision = declared.get(column.lower())
         if decision is not None:
-            if decision.pii or decision.category == "phone_masked":
+            if decision.pii or decision.category in MASKED_CATEGORIES:
                 personal[column] = decision.category or "unclassified"
         elif (suggested := looks_personal(column)) is not None:
             personal[column] = suggested

@@ -60,6 +60,7 @@ CLOSED = (
     "raw.pos_transactions",
     "staging.stg_pos__members",
     "unified.dim_member",
+    "intermediate.int_member_golden_record",
     "identity.member_xref",
     "marts_candidate.mart_member_value",
 )

@@ -14,6 +14,7 @@ from ronghe.privacy.catalog import (
     load_classification,
     looks_personal,
     unclassified_columns,
+    uncontained_dimension_columns,
 )
 from ronghe.settings import Settings
 
@@ -66,6 +67,40 @@ def test_personal_data_in_a_mart_is_an_exposure() -> None:
     relations = {("marts", "mart_members"): ["member_key", "member_phone", "phone_masked"]}
     findings = exposed_columns(relations, declared, OPEN_SCHEMAS)
     assert [f.column for f in findings] == ["member_phone"]
+
+
+def test_personal_data_in_a_unified_dimension_is_uncontained() -> None:
+    declared = {
+        ("model", "dim_member"): {
+            "full_name": ColumnClass(True, "name"),
+            "name_masked": ColumnClass(False, "name_masked"),
+        },
+        ("model", "fct_orders"): {"member_source_record_id": ColumnClass(True, "customer_id")},
+    }
+    relations = {
+        ("unified", "dim_member"): ["member_key", "full_name", "name_masked"],
+        ("unified", "fct_orders"): ["order_key", "member_source_record_id"],
+        ("intermediate", "dim_member"): ["full_name"],
+    }
+    findings = uncontained_dimension_columns(relations, declared)
+    assert [(f.schema, f.table, f.column) for f in findings] == [
+        ("unified", "dim_member", "full_name")
+    ]
+
+
+def test_dim_member_carries_masked_contacts_only() -> None:
+    # dim_member's contract is enforced, so its declared columns are its columns
+    classification = load_classification()
+    dim_member = classification[("model", "dim_member")]
+    assert not [column for column, decision in dim_member.items() if decision.pii]
+    assert {column: dim_member[column].category for column in dim_member if "masked" in column} == {
+        "name_masked": "name_masked",
+        "phone_masked": "phone_masked",
+        "email_masked": "email_masked",
+    }
+    golden = classification[("model", "int_member_golden_record")]
+    clear = {"full_name", "phone_e164", "email", "union_id", "birth_date"}
+    assert {column for column, decision in golden.items() if decision.pii} >= clear
 
 
 def test_the_project_uses_known_categories_only() -> None:

@@ -155,7 +155,8 @@ def test_erasure_is_audited_without_personal_data(erased: dict) -> None:
     )
     assert erasure_id == "erasure-000001"
     assert records == len(erased["records"]) and identifiers >= records
-    for table in ("raw.pos_members", "identity.member_records", "unified.dim_member"):
+    scrubbed = ("raw.pos_members", "identity.member_records", "unified.dim_member")
+    for table in (*scrubbed, "intermediate.int_member_golden_record"):
         assert erased["actions"].get(table, 0) > 0, table
     # the audit tables are in schema ops, which the scan covered
 

@@ -168,3 +168,28 @@ def test_raw_tables_are_checked_against_the_contract(tmp_path):
     assert [(as_json(row)["_origin"], as_json(row)["_origin_line"]) for (row,) in missing_code] == [
         ("erp/erp_dealer", "2")
     ]
+
+
+def test_an_alert_whose_ratio_rounds_onto_its_threshold_is_accepted(settings):
+    # 4499 / 4999 is 10.002% under the store price: a parity break, stored as 0.9000.
+    execute(
+        settings,
+        "create table marts_candidate.mart_alerts_for_review ("
+        " alert_type varchar, subject_key varchar,"
+        " observed_ratio decimal(18, 4), threshold decimal(18, 4))",
+        "insert into marts_candidate.mart_alerts_for_review values"
+        " ('PRICE_PARITY_BREAK', 'I1/JD/2025-09-11', 0.9000, 0.1000),"
+        " ('STORE_DAY_SPIKE', 'S1/2025-03-04', 3.0000, 3.0000)",
+    )
+    suite = "marts.mart_alerts_for_review"
+    assert run_quality_gate(suite, settings, "run-rounded")["success"]
+
+    execute(
+        settings,
+        "insert into marts_candidate.mart_alerts_for_review values"
+        " ('PRICE_PARITY_BREAK', 'I2/JD/2025-09-11', 0.9500, 0.1000)",
+    )
+    with pytest.raises(QualityGateFailed) as failure:
+        run_quality_gate(suite, settings, "run-within-tolerance")
+    assert "I2/JD/2025-09-11" in str(failure.value)
+    assert "I1/JD/2025-09-11" not in str(failure.value)
