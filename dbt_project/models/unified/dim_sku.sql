@@ -7,17 +7,9 @@
 -- sale has a product row and the unmapped value stays visible.
 with
 
-versions as (
+sequenced as (
 
-    select * from {{ ref('stg_erp__item_versions') }}
-
-),
-
-item_deletes as (
-
-    select pk as item_no, deleted_at
-    from {{ ref('stg_erp__deletes') }}
-    where table_name = 'erp_item'
+    {{ erp_version_history('stg_erp__item_versions', 'item_no', 'erp_item') }}
 
 ),
 
@@ -26,32 +18,6 @@ unmapped_keys as (
     select distinct sku_key
     from {{ ref('stg_identity__sku_xref') }}
     where matched_by = 'unmapped'
-
-),
-
-sequenced as (
-
-    select
-        *,
-        row_number() over (partition by item_no order by updated_at) as version_number,
-        lead(updated_at) over (partition by item_no order by updated_at) as next_updated_at
-    from versions
-
-),
-
-closing_deletes as (
-
-    -- a delete closes the version it falls in (re-creation starts a new one)
-    select
-        sequenced.item_no,
-        sequenced.updated_at,
-        min(item_deletes.deleted_at) as deleted_at
-    from sequenced
-    inner join item_deletes
-        on sequenced.item_no = item_deletes.item_no
-        and item_deletes.deleted_at >= sequenced.updated_at
-        and (sequenced.next_updated_at is null or item_deletes.deleted_at < sequenced.next_updated_at)
-    group by sequenced.item_no, sequenced.updated_at
 
 ),
 
@@ -77,14 +43,11 @@ item_versions as (
             when sequenced.version_number = 1 then cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
             else sequenced.updated_at
         end as valid_from,
-        coalesce(closing_deletes.deleted_at, sequenced.next_updated_at) as valid_to,
-        coalesce(closing_deletes.deleted_at, sequenced.next_updated_at) is null as is_current,
-        closing_deletes.deleted_at is not null as is_deleted,
+        coalesce(sequenced.closing_deleted_at, sequenced.next_updated_at) as valid_to,
+        coalesce(sequenced.closing_deleted_at, sequenced.next_updated_at) is null as is_current,
+        sequenced.closing_deleted_at is not null as is_deleted,
         sequenced.updated_at as erp_updated_at
     from sequenced
-    left join closing_deletes
-        on sequenced.item_no = closing_deletes.item_no
-        and sequenced.updated_at = closing_deletes.updated_at
 
 ),
 
