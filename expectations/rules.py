@@ -16,40 +16,27 @@ from expectations.checks import at_least, no_rows
 from ronghe.quality.spec import Suite
 
 
-def _inventory(rules: Mapping[str, Any]) -> Suite:
-    tolerance = int(rules["stock_balance_tolerance_units"])
+def _inventory() -> Suite:
+    # The reconciliation itself (yesterday's on hand + today's movements against
+    # today's on hand, with stock_balance_tolerance_units) is computed once, in
+    # unified.fct_inventory_daily; the control reads its verdict instead of
+    # joining millions of snapshots a second time.
     return Suite(
         layer="unified",
-        schema="staging",
-        table="stg_wms__snapshots",
+        schema="unified",
+        table="fct_inventory_daily",
         name="unified.inventory_rules",
         row_key=("warehouse_code", "wms_sku", "snapshot_date"),
         checks=(
             no_rows(
                 "stock_balances",
                 "business_rule",
-                f"""
-                with movements as (
-                    select warehouse_code, wms_sku, moved_local_date, sum(qty) as moved
-                    from staging.stg_wms__movements
-                    group by warehouse_code, wms_sku, moved_local_date
-                )
-                select today.warehouse_code, today.wms_sku, today.snapshot_date,
-                    yesterday.on_hand as opening_on_hand, coalesce(movements.moved, 0) as moved,
-                    today.on_hand as closing_on_hand,
-                    today.on_hand - yesterday.on_hand - coalesce(movements.moved, 0) as difference,
-                    today._origin, today._origin_line
-                from {{batch}} as today
-                join staging.stg_wms__snapshots as yesterday
-                    on yesterday.warehouse_code = today.warehouse_code
-                    and yesterday.wms_sku = today.wms_sku
-                    and yesterday.snapshot_date = today.snapshot_date - 1
-                left join movements
-                    on movements.warehouse_code = today.warehouse_code
-                    and movements.wms_sku = today.wms_sku
-                    and movements.moved_local_date = today.snapshot_date
-                where abs(today.on_hand - yesterday.on_hand - coalesce(movements.moved, 0))
-                    > {tolerance}
+                """
+                select warehouse_code, wms_sku, snapshot_date, opening_on_hand,
+                    net_movement_units as moved, on_hand as closing_on_hand,
+                    discrepancy_units as difference, _origin, _origin_line
+                from {batch}
+                where is_discrepancy
                 """,
                 "For every location and SKU, yesterday's on-hand plus today's movements equals "
                 "today's on-hand; a difference is a real discrepancy to investigate.",
@@ -335,7 +322,7 @@ def _dealers(rules: Mapping[str, Any]) -> Suite:
 def suites(config: Mapping[str, Any]) -> list[Suite]:
     rules = config["business_rules"]
     return [
-        _inventory(rules),
+        _inventory(),
         _pos_transactions(),
         _coupons(),
         _prices(rules),

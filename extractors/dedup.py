@@ -8,15 +8,16 @@ The stream's `dedup` scope decides what a row is compared with:
   before (change feeds re-read from an inclusive watermark).
 A row of an origin replaced by a later delivery is `superseded`.
 
-Each function builds a staging table of the rows with `_disposition` and
-`_detail` and returns its name.
+Each function builds a staging table of the rows (`_row`, `_ord`, `_origin_line`)
+with `_disposition` and `_detail`, and returns its name; the rows' values stay
+in the checked rows they came from.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from extractors.raw_columns import ROW_HASH_COLUMN, sql_literal
+from extractors.raw_columns import ROW_HASH_COLUMN, ROW_ID, sql_literal
 from extractors.sinks import qualified, quote
 
 if TYPE_CHECKING:
@@ -37,15 +38,15 @@ def _origin_dispositions(stream: StreamLanding, hashed: str, origins: str, out: 
     key = ", ".join(quote(k) for k in stream.contract.natural_key)
     stream.batch.staging.execute(
         f"""CREATE TEMP TABLE {out} AS
-        SELECT h.*, CASE
+        SELECT h.{ROW_ID}, h._ord, h._origin_line, CASE
             WHEN first_line < h._origin_line THEN 'duplicate'
             WHEN o._superseded_by IS NOT NULL THEN 'superseded'
             ELSE 'loaded' END AS _disposition,
           CASE WHEN first_line < h._origin_line THEN 'repeats line ' || first_line
             WHEN o._superseded_by IS NOT NULL THEN 'superseded by ' || o._superseded_by
           END AS _detail
-        FROM (SELECT *, min(_origin_line) OVER (PARTITION BY _ord, {key}, {ROW_HASH_COLUMN})
-                AS first_line FROM {hashed}) h
+        FROM (SELECT {ROW_ID}, _ord, _origin_line, min(_origin_line) OVER (
+                PARTITION BY _ord, {key}, {ROW_HASH_COLUMN}) AS first_line FROM {hashed}) h
         JOIN {origins} o USING (_ord)"""
     )
     return out
@@ -64,7 +65,8 @@ def _history_dispositions(stream: StreamLanding, hashed: str, origins: str, out:
         WITH repeated AS (
           SELECT {partition} FROM {hashed} GROUP BY ALL HAVING count(*) > 1),
         joined AS (
-          SELECT h.*, o._origin AS _this_origin, o._superseded_by,
+          SELECT h.{ROW_ID}, h._ord, h._origin_line, {", ".join(f"h.{k}" for k in keys)},
+                 h.{ROW_HASH_COLUMN}, o._origin AS _this_origin, o._superseded_by,
                  l._row_hash AS _landed_hash, l._batch_id AS _landed_batch,
                  l._origin AS _landed_origin, l._origin_line AS _landed_line,
                  r.{keys[0]} IS NOT NULL AS _repeated
@@ -80,8 +82,7 @@ def _history_dispositions(stream: StreamLanding, hashed: str, origins: str, out:
           UNION ALL
           SELECT *, NULL AS _prev_hash, NULL AS _prev_origin, NULL AS _prev_line
           FROM joined WHERE NOT _repeated)
-        SELECT * EXCLUDE (_this_origin, _repeated, _prev_hash, _prev_origin, _prev_line,
-                          _landed_hash, _landed_batch, _landed_origin, _landed_line),
+        SELECT {ROW_ID}, _ord, _origin_line,
           CASE WHEN {ROW_HASH_COLUMN} = coalesce(_prev_hash, _landed_hash) THEN 'duplicate'
                WHEN _superseded_by IS NOT NULL THEN 'superseded'
                ELSE 'loaded' END AS _disposition,
@@ -120,14 +121,14 @@ def _version_dispositions(stream: StreamLanding, hashed: str, origins: str, out:
     b.staging.execute(
         f"""CREATE TEMP TABLE {out} AS
         WITH ordered AS (
-          SELECT h.*, o._superseded_by,
-                 row_number() OVER w AS _seen,
+          SELECT h.{ROW_ID}, h._ord, h._origin_line, {", ".join(f"h.{c}" for c in version)},
+                 o._superseded_by, row_number() OVER w AS _seen,
                  first_value(o._origin) OVER w AS _first_origin,
                  first_value(h._origin_line) OVER w AS _first_line
           FROM {hashed} h JOIN {origins} o USING (_ord)
           WINDOW w AS (PARTITION BY {", ".join(f"h.{c}" for c in version)}
                        ORDER BY h._ord, h._origin_line))
-        SELECT d.* EXCLUDE (_seen, _first_origin, _first_line),
+        SELECT d.{ROW_ID}, d._ord, d._origin_line,
           CASE WHEN d._seen > 1 OR l._batch_id IS NOT NULL THEN 'duplicate'
                WHEN d._superseded_by IS NOT NULL THEN 'superseded'
                ELSE 'loaded' END AS _disposition,
@@ -148,6 +149,10 @@ def _latest_landed(stream: StreamLanding, hashed: str) -> str:
     """Staging table: per natural key of this batch, the latest version already landed."""
     b = stream.batch
     key_cols = [quote(k) for k in stream.contract.natural_key]
+    table = qualified("raw", stream.contract.raw_table)
+    # A first load finds nothing landed: skip shipping every key to the warehouse.
+    if not b.sink.fetch(f"SELECT 1 FROM {table} LIMIT 1"):
+        return _no_landed_versions(stream, key_cols)
     keys = ", ".join(key_cols)
     wh_keys = b.temp_name("wh_keys")
     b.sink.to_warehouse_temp(f"SELECT DISTINCT {keys} FROM {hashed}", wh_keys)
@@ -161,7 +166,6 @@ def _latest_landed(stream: StreamLanding, hashed: str) -> str:
         return _no_landed_versions(stream, key_cols)
     bounded = b.sink.text_between(f"r.{key_cols[0]}", sql_literal(low), sql_literal(high))
     latest = b.temp_name("latest")
-    table = qualified("raw", stream.contract.raw_table)
     b.sink.to_staging(
         f"""SELECT {", ".join(f"r.{k}" for k in key_cols)}, r._row_hash, r._batch_id, r._origin,
                    r._origin_line

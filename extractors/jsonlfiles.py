@@ -13,7 +13,6 @@ keeping each number's own digits.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,9 @@ from extractors.landing import RESERVED_COLUMNS, StreamLanding, text_value
 from extractors.sinks import quote
 
 # A number token with a fraction, an exponent or 16+ digits (may also match inside
-# a string, which only sends that object down the exact path needlessly).
+# a string, which only sends that object down the exact path needlessly). Matched
+# per line by DuckDB's RE2, far faster than a Python scan of the whole file.
 _INEXACT_NUMBER = r"[:\[,]\s*-?([0-9]+\.[0-9]|[0-9]+[eE]|[0-9]{16})"
-_INEXACT_NUMBER_BYTES = re.compile(_INEXACT_NUMBER.encode())
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -83,17 +82,10 @@ class JsonlStaging:
             data = self._without_undecodable(ord_, data)
         numbers, texts = frame_lines(data)
         self.stream.add_read(ord_, len(numbers))
-        # Most files hold no inexact number at all: one scan here spares a regex per row.
-        exact = _INEXACT_NUMBER_BYTES.search(data) is not None
         self._batches.append(
             pa.record_batch(
-                [
-                    pa.array(np.full(len(numbers), ord_, dtype=np.int32)),
-                    pa.array(numbers),
-                    texts,
-                    pa.array(np.full(len(numbers), exact)),
-                ],
-                names=["_ord", "_origin_line", "_raw", "_exact_file"],
+                [pa.array(np.full(len(numbers), ord_, dtype=np.int32)), pa.array(numbers), texts],
+                names=["_ord", "_origin_line", "_raw"],
             )
         )
         return ord_
@@ -117,47 +109,58 @@ class JsonlStaging:
             return {}
         staging = self.batch.staging
         # The lines stay in Arrow over the files' own buffers (outside DuckDB's memory
-        # budget); DuckDB keeps only what it parsed out of them.
+        # budget); the fields are parsed out of them only once, by the landing query.
         framed = self.batch.view_arrow(pa.Table.from_batches(self._batches))
         self._batches = []
-        withdrawn = self._check_keys(framed)
+        # One scan over the lines: the key lists the objects use (distinct per file: a
+        # file's objects mostly share one), and the few lines not parsed by the landing
+        # query: those that are not JSON objects (quarantined) and those holding inexact
+        # numbers (decoded in Python).
+        shapes = self.batch.temp_name("shapes")
+        staging.execute(
+            f"""CREATE TEMP TABLE {shapes} AS
+            SELECT _ord, _kind, CASE WHEN _kind IS NULL OR _kind = 'exact' THEN _keys END AS _keys,
+                   list(_origin_line) FILTER (_kind IS NOT NULL) AS _lines
+            FROM (SELECT _ord, _origin_line, _keys, CASE
+                    WHEN _keys IS NULL THEN 'not valid JSON'
+                    WHEN NOT starts_with(ltrim(_raw), '{{') THEN 'not a JSON object'
+                    WHEN regexp_matches(_raw, '{_INEXACT_NUMBER}') THEN 'exact'
+                  END AS _kind
+                  -- Listing the keys also validates: it fails (NULL) only on invalid JSON.
+                  FROM (SELECT _ord, _origin_line, _raw, try(json_keys(_raw)) AS _keys
+                        FROM {framed}))
+            GROUP BY ALL"""
+        )
+        withdrawn = self._check_keys(shapes)
+        set_apart = self.batch.temp_name("set_apart")
+        staging.execute(
+            f"CREATE TEMP TABLE {set_apart} AS SELECT _ord, unnest(_lines) AS _origin_line, "
+            f"_kind FROM {shapes} WHERE _kind IS NOT NULL"
+        )
         fields = list(self.stream.contract.field_names) + self.stream.drift_columns
         paths = ", ".join(
             "'$.\"" + name.replace("'", "''").replace('"', '\\"') + "\"'" for name in fields
         )
         extracted = ", ".join(f"_v[{i}] AS {quote(name)}" for i, name in enumerate(fields, 1))
-        parsed = self.batch.temp_name("parsed")
-        staging.execute(
-            f"""CREATE TEMP TABLE {parsed} AS
-            SELECT _ord, _origin_line, _valid, _object, _exact_path, {extracted}
-            FROM (SELECT *, CASE WHEN _object AND NOT _exact_path
-                                 THEN json_extract_string(_raw, [{paths}]) END AS _v
-                  FROM (SELECT _ord, _origin_line, _raw, _valid,
-                               _valid AND starts_with(ltrim(_raw), '{{') AS _object,
-                               _valid AND _exact_file
-                                 AND regexp_matches(_raw, '{_INEXACT_NUMBER}') AS _exact_path
-                        FROM (SELECT *, json_valid(_raw) AS _valid FROM {framed})))"""
-        )
-        columns = ", ".join(quote(name) for name in fields)
         self.stream.add_rows(
-            f"SELECT _ord, _origin_line, {columns} FROM {parsed} WHERE _object AND NOT _exact_path"
+            f"SELECT _ord, _origin_line, {extracted} FROM "
+            f"(SELECT _ord, _origin_line, json_extract_string(_raw, [{paths}]) AS _v "
+            f" FROM {framed} ANTI JOIN {set_apart} USING (_ord, _origin_line))"
         )
-        self._add_exact(framed, parsed, set(withdrawn))
+        self._add_exact(framed, set_apart, set(withdrawn))
         self.stream.add_rows(
-            f"SELECT _ord, _origin_line, CASE WHEN _valid THEN 'not a JSON object' "
-            f"ELSE 'not valid JSON' END AS _reason FROM {parsed} WHERE NOT _object"
+            f"SELECT _ord, _origin_line, _kind AS _reason FROM {set_apart} WHERE _kind <> 'exact'"
         )
         self.stream.set_raw_text_lookup(lambda wanted: self._raw_texts(framed, wanted))
         return withdrawn
 
-    def _check_keys(self, framed: str) -> dict[int, str]:
+    def _check_keys(self, shapes: str) -> dict[int, str]:
         """Drift per file from the keys its objects use; files to reject, with the reason."""
         withdrawn: dict[int, str] = {}
         reserved = RESERVED_COLUMNS | {name for name, _ in self.stream.contract.extras}
         for ord_, keys in self.batch.staging.execute(
             f"SELECT _ord, list(DISTINCT k ORDER BY k) FROM "
-            f"(SELECT _ord, unnest(json_keys(_raw)) AS k FROM {framed} "
-            f" WHERE json_valid(_raw) AND starts_with(ltrim(_raw), '{{')) "
+            f"(SELECT _ord, unnest(_keys) AS k FROM {shapes} WHERE _keys IS NOT NULL) "
             "GROUP BY _ord ORDER BY _ord"
         ).fetchall():
             clashing = sorted(reserved.intersection(keys))
@@ -171,11 +174,11 @@ class JsonlStaging:
                 self.stream.withdraw(ord_)
         return withdrawn
 
-    def _add_exact(self, framed: str, parsed: str, withdrawn: set[int]) -> None:
+    def _add_exact(self, framed: str, set_apart: str, withdrawn: set[int]) -> None:
         """Objects holding inexact numbers, decoded in Python to keep each number's digits."""
         rows = self.batch.staging.execute(
             f"SELECT f._ord, f._origin_line, f._raw FROM {framed} f SEMI JOIN "
-            f"(SELECT _ord, _origin_line FROM {parsed} WHERE _exact_path) p "
+            f"(SELECT _ord, _origin_line FROM {set_apart} WHERE _kind = 'exact') p "
             f"USING (_ord, _origin_line) ORDER BY 1, 2"
         ).fetchall()
         by_ord: dict[int, list[tuple[int, str]]] = {}

@@ -18,11 +18,13 @@ ROW_HASH_COLUMN = "_row_hash"
 on `history`/`versions` tables to find landed versions; versions are only ever compared under
 the same natural key, where a collision is out of reach."""
 ROW_HASH_TYPE = "BIGINT"
+ROW_ID = "_row"
+"""Staging only: the id of a valid row, by which its disposition finds it."""
 RESERVED_COLUMNS = frozenset(
     {name for name, _ in METADATA_COLUMNS}
     | {ROW_HASH_COLUMN, "_ord", "_origin_line", "_raw", "_reason", "_why", "_read"}
     | {"_disposition", "_detail", "_superseded_by", "_exact_path", "_exact_file", "_valid"}
-    | {"_object"}
+    | {"_object", ROW_ID}
 )
 """Names used by the framework's own columns; a source column may not carry one."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from extractors.errors import LedgerImbalanceError
-from extractors.raw_columns import sql_literal
+from extractors.raw_columns import ROW_ID, sql_literal
 from extractors.sinks import qualified, quote
 
 if TYPE_CHECKING:
@@ -35,8 +35,10 @@ class StreamTotals:
         return {name: getattr(self, name) for name in MEASURES}
 
 
-def append_loaded(stream: StreamLanding, dispositions: str, origins: str) -> int:
-    """Append the rows whose disposition is `loaded` to the raw table; returns how many."""
+def append_loaded(stream: StreamLanding, valid: str, dispositions: str, origins: str) -> int:
+    """Append the rows of `valid` whose disposition is `loaded` to the raw table; returns how
+    many. The dispositions name rows by `ROW_ID`; most rows are loaded, so the few that are
+    not are set aside (an anti join) rather than every row looked up."""
     b = stream.batch
     columns = stream.raw_table_columns()
     extras = dict(stream.contract.extras)
@@ -55,8 +57,9 @@ def append_loaded(stream: StreamLanding, dispositions: str, origins: str) -> int
     return b.sink.write(
         qualified("raw", stream.contract.raw_table),
         [name for name, _ in columns],
-        f"SELECT {', '.join(select)} FROM {dispositions} d JOIN {origins} o USING (_ord) "
-        f"WHERE d._disposition = 'loaded'",
+        f"SELECT {', '.join(select)} FROM {valid} d JOIN {origins} o USING (_ord) "
+        f"ANTI JOIN (SELECT {ROW_ID} FROM {dispositions} WHERE _disposition <> 'loaded' "
+        f"AND {ROW_ID} IS NOT NULL) s USING ({ROW_ID})",
     )
 
 

@@ -25,6 +25,7 @@ from extractors.raw_columns import (
     RESERVED_COLUMNS,
     ROW_HASH_COLUMN,
     ROW_HASH_TYPE,
+    ROW_ID,
     text_value,
 )
 from extractors.row_checks import reason_sql, row_hash_sql
@@ -240,14 +241,16 @@ class StreamLanding:
             f"{row_hash_sql(self.source_columns)} AS {ROW_HASH_COLUMN} FROM {self._rows_sql()} r"
         )
         quarantined, repeats = write_quarantine(self, checked, origins)
-        hashed = f"(SELECT * FROM {checked} WHERE _why IS NULL)"
+        # `_row` (the staging row id) names a valid row: several rows may share an origin
+        # line (an API object's items), and the dispositions carry no field values.
+        hashed = f"(SELECT *, rowid AS {ROW_ID} FROM {checked} WHERE _why IS NULL)"
         decided = dispositions(self, hashed, origins)
         if repeats is not None:
             b.staging.execute(
                 f"INSERT INTO {decided} BY NAME SELECT _ord, _origin_line, "
                 f"'duplicate' AS _disposition, _detail FROM {repeats}"
             )
-        loaded = row_outcomes.append_loaded(self, decided, origins)
+        loaded = row_outcomes.append_loaded(self, hashed, decided, origins)
         row_outcomes.write_skipped(self, decided, origins)
         totals = row_outcomes.write_ledger(self, decided, quarantined, origins)
         if totals.loaded != loaded:

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "ronghe.identity.command",
     "ronghe.privacy.command",
     "ronghe.lineage.command",
+    "ronghe.audit.command",
 )
 
 

@@ -156,7 +156,13 @@ def test_a_second_run_on_the_same_estate_changes_no_figure(finished_run: Finishe
     before = published_figures(finished_run.warehouse)
     with duckdb.connect(str(finished_run.warehouse), read_only=True) as con:
         raw_before = con.execute("select count(*) from raw.pos_lines").fetchone()
-    run_pipeline(finished_run)
+    with duckdb.connect(str(finished_run.warehouse), read_only=True) as con:
+        publishes_before = con.execute("select count(*) from ops.publish_log").fetchone()
+    output = run_pipeline(finished_run)
+    # Nothing new: the transform is skipped, the marts are not even republished.
+    assert "transform skipped: nothing changed since run " in output
     assert published_figures(finished_run.warehouse) == before
+    with duckdb.connect(str(finished_run.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from ops.publish_log").fetchone() == publishes_before
     with duckdb.connect(str(finished_run.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.pos_lines").fetchone() == raw_before

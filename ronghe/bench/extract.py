@@ -4,7 +4,12 @@ For POS and WMS the lower bound is DuckDB reading the same files straight into
 tables (`read_csv` / `read_json` over the file list, explicit VARCHAR columns,
 no validation, no ledger); for GBK files it reads UTF-8 copies transcoded
 before timing, since DuckDB cannot read GBK itself. For the ERP it is
-SQLAlchemy fetching the same tables into DuckDB. Every measurement runs in a
+SQLAlchemy fetching the same tables into DuckDB. For the e-commerce API it is
+a minimal client walking the same collections on the same local server (same
+page size, one kept-alive connection, the cursor cut from the end of each page,
+no checks) and DuckDB unnesting the page bodies straight into one table per
+stream: the cost of the server and the transport, which no client avoids. The
+server runs in its own process, started once for both sides. Every measurement runs in a
 fresh interpreter (its peak resident memory is its own) after the estate's
 files were read once, so both sides start from the same page cache; the
 timer starts after the libraries each side needs are imported.
@@ -16,16 +21,19 @@ from __future__ import annotations
 
 import json
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 GOAL_RATIO = 1.5
-SOURCES = ("pos", "wms", "erp")
+SOURCES = ("pos", "wms", "erp", "ecommerce")
 
 
 def bench_extract_scale(
@@ -49,22 +57,10 @@ def bench_extract(estate_dir: Path, work_dir: Path) -> dict[str, Any]:
     inputs = _baseline_inputs(estate_dir, work_dir / "baseline-inputs")
     _warm_page_cache(estate_dir)
     sources: dict[str, Any] = {}
-    for source in SOURCES:
-        ours = _in_child(_extract, source, str(estate_dir), str(work_dir / f"{source}.duckdb"))
-        floor = _in_child(_lower_bound, source, inputs, str(work_dir / f"{source}-floor.duckdb"))
-        rows = ours["result"]["read"]
-        sources[source] = {
-            "rows_read": rows,
-            "rows_loaded": ours["result"]["loaded"],
-            "files": ours["result"]["files"],
-            "seconds": ours["seconds"],
-            "rows_per_second": round(rows / ours["seconds"]) if ours["seconds"] else None,
-            "peak_rss_mib": ours["peak_rss_mib"],
-            "lower_bound_seconds": floor["seconds"],
-            "lower_bound_rows": floor["result"],
-            "lower_bound_peak_rss_mib": floor["peak_rss_mib"],
-            "ratio": round(ours["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
-        }
+    with _api_server(estate_dir) as api:
+        inputs["api"] = api
+        for source in SOURCES:
+            sources[source] = _measure_source(source, estate_dir, work_dir, inputs)
     seconds = sum(s["seconds"] for s in sources.values())
     floor_seconds = sum(s["lower_bound_seconds"] for s in sources.values())
     report = {
@@ -83,6 +79,40 @@ def bench_extract(estate_dir: Path, work_dir: Path) -> dict[str, Any]:
     }
     (work_dir / "bench_extract.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report
+
+
+def _measure_source(
+    source: str, estate_dir: Path, work_dir: Path, inputs: dict[str, Any]
+) -> dict[str, Any]:
+    api = inputs["api"]
+    ours = _in_child(_extract, source, str(estate_dir), str(work_dir / f"{source}.duckdb"), api)
+    floor = _in_child(_lower_bound, source, inputs, str(work_dir / f"{source}-floor.duckdb"))
+    rows = ours["result"]["read"]
+    return {
+        "rows_read": rows,
+        "rows_loaded": ours["result"]["loaded"],
+        "files": ours["result"]["files"],
+        "seconds": ours["seconds"],
+        "rows_per_second": round(rows / ours["seconds"]) if ours["seconds"] else None,
+        "peak_rss_mib": ours["peak_rss_mib"],
+        "lower_bound_seconds": floor["seconds"],
+        "lower_bound_rows": floor["result"],
+        "lower_bound_peak_rss_mib": floor["peak_rss_mib"],
+        "ratio": round(ours["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
+    }
+
+
+@contextmanager
+def _api_server(estate: Path) -> Iterator[dict[str, str]]:
+    """The e-commerce API over the estate, in its own process (no GIL shared with a side)."""
+    from ronghe.ecommerce_api import start_server_process
+
+    token = secrets.token_urlsafe(16)
+    server = start_server_process(estate, token=token)
+    try:
+        yield {"url": server.url, "token": token}
+    finally:
+        server.stop()
 
 
 def _manifest(estate: Path) -> dict[str, Any]:
@@ -125,8 +155,9 @@ def _import_before_timing(function: str, args: list[Any]) -> None:
     """Both sides are timed from their first row, not from the interpreter's imports."""
     import importlib
 
-    modules = ["duckdb", "pyarrow", "sqlalchemy"]
-    if function == "_extract":
+    # DuckDB imports pandas the first time it binds a Python parameter, on both sides.
+    modules = ["duckdb", "pyarrow", "pandas", "sqlalchemy", "requests"]
+    if function == "_extract" or args[0] == "ecommerce":
         modules.append(f"extractors.{args[0]}")
     for module in modules:
         importlib.import_module(module)
@@ -143,7 +174,7 @@ def _warm_page_cache(root: Path) -> None:
 # -- our extraction -------------------------------------------------------------
 
 
-def _extract(source: str, estate: str, warehouse: str) -> dict[str, Any]:
+def _extract(source: str, estate: str, warehouse: str, api: dict[str, str]) -> dict[str, Any]:
     import dataclasses
     import importlib
 
@@ -154,6 +185,8 @@ def _extract(source: str, estate: str, warehouse: str) -> dict[str, Any]:
         sources_dir=Path(estate),
         warehouse=warehouse,
         erp_url=f"sqlite:///{Path(estate) / 'erp' / 'erp.db'}",
+        ecom_api_url=api["url"],
+        ecom_api_token=api["token"],
     )
     module = importlib.import_module(f"extractors.{source}")
     result = getattr(module, f"extract_{source}")(settings)
@@ -208,6 +241,8 @@ def _lower_bound(source: str, inputs: dict[str, Any], warehouse: str) -> int:
     try:
         if source == "erp":
             return _erp_lower_bound(con, inputs["erp_url"], inputs["erp_tables"])
+        if source == "ecommerce":
+            return _ecommerce_lower_bound(con, inputs["api"])
         for stream, (fields, files) in inputs[source].items():
             if not files:
                 continue
@@ -254,3 +289,62 @@ def _erp_lower_bound(con: Any, url: str, tables: list[str]) -> int:
             rows += len(data)
     engine.dispose()
     return rows
+
+
+def _ecommerce_lower_bound(con: Any, api: dict[str, str]) -> int:
+    """Every page of every walk fetched as bytes, then unnested by DuckDB into tables."""
+    import pyarrow as pa
+    import requests
+
+    from extractors.contracts import load_source
+    from extractors.ecommerce import walks
+
+    contract = load_source("ecommerce")
+    page_size = str(contract.options.get("page_size", 500))
+    bodies: dict[str, list[bytes]] = {}
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {api['token']}"
+        for walk in walks(contract):
+            params = {"page_size": page_size}
+            if walk.platform:
+                params["platform"] = walk.platform
+            while True:
+                response = session.get(api["url"] + walk.endpoint, params=params, timeout=60)
+                response.raise_for_status()
+                body = response.content
+                bodies.setdefault(walk.stream, []).append(body)
+                # The server writes `next_cursor` last: read it without parsing the page.
+                cursor = json.loads(body[body.rindex(b'"next_cursor":') + 14 : -1])
+                if cursor is None:
+                    break
+                params["cursor"] = cursor
+    rows = 0
+    for stream, pages in bodies.items():
+        con.register("_pages", pa.table({"body": pa.array(pages, pa.binary()).cast(pa.string())}))
+        con.execute(
+            "CREATE TEMP TABLE _objects AS "
+            "SELECT unnest(json_extract(body, '$.data[*]')) AS o FROM _pages"
+        )
+        con.unregister("_pages")
+        for name, fields, source in _ecommerce_bound_tables(contract, stream):
+            values = ", ".join(f"{source}->>'{f}' AS \"{f}\"" for f in fields)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT {values} FROM _objects')
+            rows += con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        con.execute("DROP TABLE _objects")
+    return rows
+
+
+def _ecommerce_bound_tables(contract: Any, stream: str) -> list[tuple[str, list[str], str]]:
+    """(table, fields, JSON value) per raw table a walk fills; orders also fill their lists."""
+    fields = list(contract.stream(stream).field_names)
+    if stream != "orders":
+        return [(stream, fields, "o")]
+    items = [f for f in contract.stream("order_items").field_names if f not in _FROM_ORDER]
+    return [
+        ("orders", fields, "o"),
+        ("order_items", items, "unnest(json_extract(o, '$.items[*]'))"),
+        ("order_coupons", ["coupon_code"], "unnest(json_extract(o, '$.coupons[*]'))"),
+    ]
+
+
+_FROM_ORDER = ("order_id", "platform", "order_updated_at")

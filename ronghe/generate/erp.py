@@ -169,7 +169,7 @@ class Erp:
             item = int(active_known[rng.integers(len(active_known))])
             ch = int(rng.integers(1, 4))
             factor = rng.uniform(0.55, 0.72) if rng.random() < 0.75 else rng.uniform(1.25, 1.4)
-            new = price_point(self.price[item, STORE_CH] / 100 * factor) * 100
+            new = broken_price(int(self.price[item, STORE_CH]), factor)
             self._set_price(item, ch, new, day)
             log.add(
                 "price_parity_break",
@@ -448,3 +448,18 @@ class Erp:
             counts = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
             db.close()
         return counts
+
+
+# A parity break moves a channel's price at least this far from the store price.
+PARITY_BREAK_MIN_SHARE = 0.2
+
+
+def broken_price(store_fen: int, factor: float) -> int:
+    """The channel price (fen) of a parity break: the store price times `factor`, on a
+    retail price point, and never rounded back to within 20% of the store price
+    (99 x 1.25 rounds to 99 again)."""
+    new = price_point(store_fen / 100 * factor)
+    step = 500 if new >= 1000 else 50 if new >= 100 else 10
+    while abs(new * 100 - store_fen) < PARITY_BREAK_MIN_SHARE * store_fen:
+        new += step if factor > 1 else -step
+    return new * 100

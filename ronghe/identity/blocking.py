@@ -12,7 +12,7 @@ summary reports it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from ronghe.identity.records import MemberRecord
@@ -26,11 +26,17 @@ class Blocking:
     """Key -> number of records, for keys dropped as placeholders."""
 
 
-def candidate_pairs(records: Sequence[MemberRecord], max_block_size: int) -> Blocking:
+def candidate_pairs(
+    records: Sequence[MemberRecord],
+    max_block_size: int,
+    placeholders: Collection[str] = (),
+) -> Blocking:
+    """Candidate pairs among `records`. `placeholders` are keys known to be oversized
+    in the whole estate, for when `records` is only the part of it a run re-matches."""
     blocks: dict[str, list[int]] = defaultdict(list)
     masked_members: dict[str, set[int]] = defaultdict(set)
     for index, record in enumerate(records):
-        for key in _keys(record):
+        for key in blocking_keys(record):
             blocks[key].append(index)
         for mask in record.masks:
             masked_members[f"mask:{mask}"].add(index)
@@ -39,7 +45,7 @@ def candidate_pairs(records: Sequence[MemberRecord], max_block_size: int) -> Blo
     for key, members in blocks.items():
         if len(members) < 2:
             continue
-        if len(members) > max_block_size:
+        if len(members) > max_block_size or key in placeholders:
             oversized[key] = len(members)
             continue
         masked = masked_members.get(key)
@@ -51,7 +57,8 @@ def candidate_pairs(records: Sequence[MemberRecord], max_block_size: int) -> Blo
     return Blocking(sorted(pairs), oversized)
 
 
-def _keys(record: MemberRecord) -> Iterator[str]:
+def blocking_keys(record: MemberRecord) -> Iterator[str]:
+    """The keys a record is blocked on, each once."""
     seen: set[str] = set()
     candidates = [f"union:{value}" for value in record.union_ids]
     candidates += [f"email:{value}" for value in record.emails]

@@ -1,6 +1,6 @@
 """`ronghe identity`: run the identity step, and the steward's tools.
 
-    ronghe identity resolve [--recalibrate]
+    ronghe identity resolve [--recalibrate] [--full]
     ronghe identity review [--limit N]
     ronghe identity override merge POS_MEMBER:C000123 TMALL:tb_88 --reason "..." [--by NAME]
     ronghe identity override split POS_MEMBER:C000123 POS_MEMBER:C000456 --reason "..."
@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--recalibrate",
         action="store_true",
         help="measure the estate's evidence weights again (decisions near a threshold may move)",
+    )
+    resolve.add_argument(
+        "--full",
+        action="store_true",
+        help="re-match every record, not only what changed since the last run (same result)",
     )
     resolve.set_defaults(handler=_resolve)
 
@@ -90,7 +95,7 @@ def _now():
 def _resolve(args: argparse.Namespace) -> int:
     from ronghe.identity.step import resolve
 
-    summary = resolve(_settings(args), recalibrate=args.recalibrate)
+    summary = resolve(_settings(args), recalibrate=args.recalibrate, full=args.full)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,12 +59,14 @@ def assign_keys(
     current: dict[RecordId, str],
     minted_at: dict[str, datetime],
     anchors: dict[str, RecordId] | None = None,
+    issued: Collection[str] | None = None,
 ) -> KeyAssignment:
     """Keys for the new clusters.
 
     `age_order[i]` ranks record i by age (oldest first); `current` is each
     record's key before this run; `minted_at` tells every known key's age and
-    `anchors` the record each key was derived from.
+    `anchors` the record each key was derived from; `issued` is every key
+    ever issued (default: those of `minted_at`), none of which a new key may be.
     """
     anchors = anchors or {}
     position = {rid: i for i, rid in enumerate(record_ids)}
@@ -90,7 +92,7 @@ def assign_keys(
     for key, cluster in home.items():
         claimants[cluster].append(key)
 
-    taken = set(minted_at)
+    taken = set(minted_at if issued is None else issued)
     keys: dict[RecordId, str] = {}
     minted: dict[str, RecordId] = {}
     events: list[KeyEvent] = []

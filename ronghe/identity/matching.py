@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ronghe.identity.blocking import candidate_pairs
@@ -31,10 +31,12 @@ def match_members(
     rules: MemberRules,
     calibration: Calibration | None = None,
     previous_keys: Sequence[str | None] = (),
+    placeholders: Collection[str] = (),
 ) -> MatchOutcome:
     """Match the records; `calibration` defaults to one measured on them, and
-    `previous_keys` (each record's key before this run) keeps earlier attachments."""
-    blocking = candidate_pairs(records, rules.max_block_size)
+    `previous_keys` (each record's key before this run) keeps earlier attachments.
+    `placeholders`: keys oversized in the whole estate when `records` is part of it."""
+    blocking = candidate_pairs(records, rules.max_block_size, placeholders)
     calibration = calibration or calibrate(records, rules)
     edges: list[Edge] = []
     verdicts: Counter[str] = Counter()

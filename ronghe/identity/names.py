@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import opencc
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -41,7 +41,7 @@ class Name:
     given_pinyin: str = ""
     """For real names: the usual pinyin of the given name (`志伟` -> `zhiwei`)."""
 
-    @property
+    @cached_property
     def pinyin_key(self) -> str:
         """One reading per character, joined: equal for most homophones (used for blocking)."""
         return "".join(sorted(reading)[0] for reading in self.readings)

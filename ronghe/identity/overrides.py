@@ -9,6 +9,7 @@ override stamps it, and the merge or split it causes is logged like any other.
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from ronghe.audit.record import OVERRIDE_RECORDED, OVERRIDE_REVOKED, record_override
 from ronghe.identity.clustering import Override
 from ronghe.identity.records import RecordId
 from ronghe.identity.store import Warehouse
@@ -80,6 +82,10 @@ def add_override(
                 ],
             ),
         )  # fmt: skip
+        record_override(
+            warehouse, OVERRIDE_RECORDED, override_id, requested_by,
+            action=action, systems=[left[0], right[0]], reason=reason.strip(),
+        )  # fmt: skip
     return override_id
 
 
@@ -91,10 +97,13 @@ def revoke_override(warehouse: Warehouse, override_id: str, now: datetime) -> bo
     )
     if not int(found.iloc[0, 0]):
         return False
-    warehouse.execute(
-        "UPDATE identity.overrides SET status = 'REVOKED', revoked_at = ? WHERE override_id = ?",
-        (now, override_id),
-    )
+    with warehouse.transaction():
+        warehouse.execute(
+            "UPDATE identity.overrides SET status = 'REVOKED', revoked_at = ? "
+            "WHERE override_id = ?",
+            (now, override_id),
+        )
+        record_override(warehouse, OVERRIDE_REVOKED, override_id, getpass.getuser())
     return True
 
 

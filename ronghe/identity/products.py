@@ -20,6 +20,7 @@ the next run then maps it and logs the change.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -76,12 +77,20 @@ class ItemMaster:
             texts[item_no] = f"{compact_text(item_no)} {compact_text(_text(row.item_name) or '')}"
         self.item_nos = list(texts)
         self.texts = [texts[item_no] for item_no in self.item_nos]
+        self.fuzzy_found: dict[str, tuple[str, float] | None] = {}
+        """Fuzzy results by query text: reused while the master is the same (`digest`)."""
         self.known_barcodes = frozenset(self.by_barcode)
         # barcodes other sources know but the ERP does not (yet): enough to
         # restore a till code's zeros so it groups with them while unmapped
         self.seen_barcodes = self.known_barcodes | {
             b for b in (canonical_barcode(v) for v in other_barcodes) if b and len(b) == 13
         }
+
+    @property
+    def digest(self) -> str:
+        """Identifies the texts fuzzy matching compares with (and the rules it applies)."""
+        text = "\n".join(f"{n}\t{t}" for n, t in zip(self.item_nos, self.texts, strict=True))
+        return hashlib.md5(text.encode("utf-8")).hexdigest()
 
     def till_codes(self) -> list[str]:
         """Every code a till can send for a known item: its barcode, and the barcode
@@ -93,13 +102,17 @@ class ItemMaster:
 
 
 def map_product_codes(
-    codes: pd.DataFrame, items: pd.DataFrame, rules: ProductRules
+    codes: pd.DataFrame,
+    items: pd.DataFrame,
+    rules: ProductRules,
+    master: ItemMaster | None = None,
 ) -> list[SkuMapping]:
     """Map every observed code, and every till code a known item can arrive as.
 
-    `codes` has source_system, product_code, barcode, item_no_hint and title.
+    `codes` has source_system, product_code, barcode, item_no_hint and title;
+    `master` (default: built from `items` and the codes) may carry earlier fuzzy results.
     """
-    master = ItemMaster(items, codes["barcode"].dropna().astype(str))
+    master = master or item_master(codes, items)
     observed = set(zip(codes["source_system"], codes["product_code"], strict=True))
     expected = [
         ("POS_BARCODE", code, code, None, None)
@@ -122,6 +135,11 @@ def map_product_codes(
             )
         )
     return mappings
+
+
+def item_master(codes: pd.DataFrame, items: pd.DataFrame) -> ItemMaster:
+    """The ERP items, with the barcodes the observed codes carry."""
+    return ItemMaster(items, codes["barcode"].dropna().astype(str))
 
 
 def map_code(
@@ -179,6 +197,12 @@ def _fuzzy(
     if not master.texts:
         return None
     query = compact_text(" ".join(filter(None, (seller_sku, title))))
+    if query not in master.fuzzy_found:
+        master.fuzzy_found[query] = _best_item(query, master, rules)
+    return master.fuzzy_found[query]
+
+
+def _best_item(query: str, master: ItemMaster, rules: ProductRules) -> tuple[str, float] | None:
     best = process.extract(query, master.texts, scorer=fuzz.token_set_ratio, limit=2)
     if not best:
         return None

@@ -222,6 +222,9 @@ def _date(value: Any) -> date | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
+    # the common case first: a naive timestamp as the warehouse returns it
+    if isinstance(value, datetime) and value.tzinfo is None and value is not pd.NaT:
+        return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
     if value is None or pd.isna(value):
         return None
     stamp = pd.Timestamp(value)

@@ -28,34 +28,57 @@ class RegistryState:
     current: dict[RecordId, tuple[str, str, float | None]]
     """Record -> (member_key, matched_by, match_score) in force."""
     minted_at: dict[str, datetime]
-    """Every key ever issued (active or retired) -> when."""
+    """Every key ever issued (active or retired) -> when; with a scope, the keys of its records."""
     anchors: dict[str, RecordId]
-    """Every key -> the record it was derived from."""
+    """Those keys -> the record each was derived from."""
+    issued: frozenset[str]
+    """Every key ever issued: a new key must differ from all of them."""
 
 
-def load_state(warehouse: Warehouse) -> RegistryState:
+def load_state(warehouse: Warehouse, scope: str | None = None) -> RegistryState:
+    """The registry as it stands; with `scope` (a table of record ids), only what concerns
+    those records, which is all a run re-matching only them needs."""
+    where = "WHERE x.valid_to IS NULL"
+    if scope is not None:
+        where += (
+            f" AND EXISTS (SELECT 1 FROM {scope} s WHERE s.source_system = x.source_system "
+            "AND s.source_record_id = x.source_record_id)"
+        )
     xref = warehouse.query(
-        "SELECT source_system, source_record_id, member_key, matched_by, match_score "
-        "FROM identity.member_xref WHERE valid_to IS NULL"
+        "SELECT x.source_system, x.source_record_id, x.member_key, x.matched_by, x.match_score "
+        f"FROM identity.member_xref x {where}"
     )
     keys = warehouse.query(
-        "SELECT member_key, minted_at, anchor_source_system, anchor_source_record_id "
-        "FROM identity.member_keys"
+        "SELECT k.member_key, k.minted_at, k.anchor_source_system, k.anchor_source_record_id "
+        "FROM identity.member_keys k"
+        + (
+            ""
+            if scope is None
+            else f" WHERE k.member_key IN (SELECT x.member_key FROM identity.member_xref x {where})"
+        )
     )
     current = {
-        (str(r.source_system), str(r.source_record_id)): (
-            str(r.member_key),
-            str(r.matched_by),
-            None if pd.isna(r.match_score) else float(r.match_score),
+        (str(system), str(record_id)): (
+            str(key),
+            str(matched_by),
+            None if pd.isna(score) else float(score),
         )
-        for r in xref.itertuples(index=False)
+        for system, record_id, key, matched_by, score in xref.itertuples(index=False, name=None)
     }
     minted_at = {
-        str(r.member_key): pd.Timestamp(r.minted_at).to_pydatetime()
-        for r in keys.itertuples(index=False)
+        str(key): pd.Timestamp(minted).to_pydatetime()
+        for key, minted, _, _ in keys.itertuples(index=False, name=None)
     }
-    anchors = {str(r[0]): (str(r[2]), str(r[3])) for r in keys.itertuples(index=False)}
-    return RegistryState(current, minted_at, anchors)
+    anchors = {
+        str(key): (str(system), str(record_id))
+        for key, _, system, record_id in keys.itertuples(index=False, name=None)
+    }
+    if scope is None:
+        issued = frozenset(minted_at)
+    else:
+        every = warehouse.query("SELECT member_key FROM identity.member_keys")["member_key"]
+        issued = frozenset(every.astype(str).tolist())
+    return RegistryState(current, minted_at, anchors, issued)
 
 
 def write_members(
@@ -283,14 +306,31 @@ def write_review_queue(
     now: datetime,
     items: Sequence[ReviewItem],
     records: Sequence[MemberRecord],
+    scope: str | None = None,
 ) -> int:
-    """Open the pairs newly in doubt, refresh those still in doubt, close the rest.
+    """Open the pairs newly in doubt, refresh those still in doubt, close the rest;
+    returns how many pairs are open.
 
-    The open part of the queue is rewritten whole (a pair still in doubt keeps
-    when it was first queued); pairs no longer in doubt stay as CLOSED rows.
+    The open part of the queue is rewritten (a pair still in doubt keeps when
+    it was first queued); pairs no longer in doubt stay as CLOSED rows. With
+    `scope` (a table of the record ids this run re-matched), only open pairs
+    touching those records are rewritten; the others stay as they are.
     """
+    touching = ""
+    if scope is not None:
+        touching = (
+            " AND ("
+            + " OR ".join(
+                f"EXISTS (SELECT 1 FROM {scope} s WHERE "
+                f"s.source_system = identity.review_queue.{side}_source_system AND "
+                f"s.source_record_id = identity.review_queue.{side}_source_record_id)"
+                for side in ("left", "right")
+            )
+            + ")"
+        )
     existing = warehouse.query(
-        f"SELECT {', '.join(REVIEW_COLUMNS)} FROM identity.review_queue WHERE status = 'OPEN'"
+        f"SELECT {', '.join(REVIEW_COLUMNS)} FROM identity.review_queue "
+        f"WHERE status = 'OPEN'{touching}"
     )
     previous = {
         tuple(map(str, row[:4])): row for row in existing.itertuples(index=False, name=None)
@@ -309,7 +349,7 @@ def write_review_queue(
         closed = list(previous[pair])
         closed[8], closed[10], closed[11] = "CLOSED", run_id, now
         rows.append(tuple(closed))
-    warehouse.execute("DELETE FROM identity.review_queue WHERE status = 'OPEN'")
+    warehouse.execute(f"DELETE FROM identity.review_queue WHERE status = 'OPEN'{touching}")
     frame = pd.DataFrame(rows, columns=REVIEW_COLUMNS).astype(
         {
             "first_queued_at": "datetime64[us]",
@@ -318,13 +358,20 @@ def write_review_queue(
         }
     )
     warehouse.append("identity.review_queue", frame)
-    return len(current)
+    if scope is None:
+        return len(current)
+    count = warehouse.query("SELECT count(*) AS n FROM identity.review_queue WHERE status = 'OPEN'")
+    return int(count.iloc[0, 0])
 
 
 def write_member_records(
-    warehouse: Warehouse, run_id: str, records: Sequence[MemberRecord]
+    warehouse: Warehouse,
+    run_id: str,
+    records: Sequence[MemberRecord],
+    replaced: Sequence[RecordId] | None = None,
 ) -> None:
-    """Replace the normalised evidence dim_member's survivorship reads."""
+    """Replace the normalised evidence dim_member's survivorship reads: all of it, or only
+    the rows of the `replaced` records (those whose evidence changed or is gone)."""
     rows = []
     for record in records:
         phone = max(record.phones.items(), key=lambda item: (item[1][1], item[0]), default=(None,))[
@@ -353,8 +400,32 @@ def write_member_records(
         {"registered_at": "datetime64[us]", "first_seen_at": "datetime64[us]",
          "last_seen_at": "datetime64[us]"}
     )  # fmt: skip
-    warehouse.execute("DELETE FROM identity.member_records")
+    if replaced is None:
+        warehouse.execute("DELETE FROM identity.member_records")
+    else:
+        delete_records(warehouse, "identity.member_records", replaced)
     warehouse.append("identity.member_records", frame)
+
+
+def delete_records(warehouse: Warehouse, table: str, record_ids: Sequence[RecordId]) -> None:
+    """Delete the rows of these records from a table keyed by source_system, source_record_id."""
+    if not record_ids:
+        return
+    warehouse.execute(
+        "CREATE TEMPORARY TABLE identity_deleted (source_system VARCHAR, source_record_id VARCHAR)"
+    )
+    try:
+        warehouse.append(
+            "identity_deleted",
+            pd.DataFrame(list(record_ids), columns=["source_system", "source_record_id"]),
+        )
+        warehouse.execute(
+            f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM identity_deleted d "
+            f"WHERE d.source_system = {table}.source_system "
+            f"AND d.source_record_id = {table}.source_record_id)"
+        )
+    finally:
+        warehouse.execute("DROP TABLE identity_deleted")
 
 
 def _display_mask(key: str | None) -> str | None:

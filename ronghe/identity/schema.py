@@ -70,6 +70,23 @@ TABLES: dict[str, str] = {
         last_seen_at TIMESTAMP,
         run_id VARCHAR NOT NULL
     """,
+    # The evidence cache (ronghe/identity/evidence.py): each record's normalised evidence,
+    # the fingerprint of the input rows it came from, and its blocking-graph component.
+    "member_evidence": """
+        source_system VARCHAR NOT NULL,
+        source_record_id VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        component VARCHAR NOT NULL,
+        evidence VARCHAR NOT NULL,
+        config_hash VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL
+    """,
+    # Each cached record's blocking keys: who shares a key with a changed record.
+    "member_blocks": """
+        block_key VARCHAR NOT NULL,
+        source_system VARCHAR NOT NULL,
+        source_record_id VARCHAR NOT NULL
+    """,
     # Merges and splits of member keys: when, why, on what evidence, under which rules.
     "member_merge_log": """
         event_id VARCHAR NOT NULL PRIMARY KEY,
@@ -139,6 +156,14 @@ TABLES: dict[str, str] = {
         new_sku_key VARCHAR NOT NULL,
         matched_by VARCHAR NOT NULL,
         confidence DOUBLE PRECISION NOT NULL
+    """,
+    # Fuzzy listing matches (ronghe/identity/products.py) by query text, valid for one item
+    # master and configuration (master_digest): a run only scores listings it has not seen.
+    "product_fuzzy_cache": """
+        master_digest VARCHAR NOT NULL,
+        query VARCHAR NOT NULL,
+        item_no VARCHAR,
+        score DOUBLE PRECISION
     """,
     # Codes no ERP item could be found for yet, with the sales value riding on them.
     "unmapped_product_codes": """

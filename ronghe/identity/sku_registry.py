@@ -89,3 +89,32 @@ def write_unmapped_report(
     warehouse.execute("DELETE FROM identity.unmapped_product_codes")
     warehouse.append("identity.unmapped_product_codes", report[list(UNMAPPED_COLUMNS)])
     return float(report["sales_value"].sum())
+
+
+def load_fuzzy_results(warehouse: Warehouse, digest: str) -> dict[str, tuple[str, float] | None]:
+    """Fuzzy listing matches found by earlier runs against the same item master and rules."""
+    frame = warehouse.query(
+        "SELECT query, item_no, score FROM identity.product_fuzzy_cache WHERE master_digest = ?",
+        (digest,),
+    )
+    return {
+        str(query): None if pd.isna(item_no) else (str(item_no), float(score))
+        for query, item_no, score in frame.itertuples(index=False, name=None)
+    }
+
+
+def write_fuzzy_results(
+    warehouse: Warehouse, digest: str, found: dict[str, tuple[str, float] | None]
+) -> None:
+    """Keep this run's new fuzzy results; results against another master are dropped."""
+    warehouse.execute(
+        "DELETE FROM identity.product_fuzzy_cache WHERE master_digest <> ?", (digest,)
+    )
+    frame = pd.DataFrame(
+        [
+            (digest, query, None if hit is None else hit[0], None if hit is None else hit[1])
+            for query, hit in sorted(found.items())
+        ],
+        columns=["master_digest", "query", "item_no", "score"],
+    ).astype({"score": "float64"})
+    warehouse.append("identity.product_fuzzy_cache", frame)

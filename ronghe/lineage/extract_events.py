@@ -4,7 +4,9 @@ An extract task's batch is one OpenLineage run of the job `extract.<source>`,
 a child of the Airflow task run. Its START names the raw tables it writes;
 its COMPLETE adds the inputs the load ledger recorded for the batch (one
 dataset per stream and source system) and the rows each raw table received.
-A batch that fails emits FAIL with the error.
+A batch that fails emits FAIL with the error. Every batch also writes the
+landing framework's bookkeeping in schema `ops` (ledger, quarantine, file
+registry, watermarks ...): those tables are outputs of each batch too.
 """
 
 from __future__ import annotations
@@ -122,6 +124,13 @@ def _raw_dataset(settings: Settings, table: str) -> naming.DatasetId:
     return naming.warehouse_dataset(settings, *split_dataset_name(table))
 
 
+def bookkeeping_tables() -> tuple[str, ...]:
+    """The `ops` tables every landing batch writes (`extractors.ops_tables`)."""
+    from extractors.ops_tables import OPS_TABLES
+
+    return tuple(f"ops.{table}" for table in sorted(OPS_TABLES))
+
+
 def _event(
     settings: Settings,
     state: str,
@@ -188,7 +197,7 @@ def complete_event_parts(
     for stream, totals in (result.get("streams") or {}).items():
         loaded[stream_tables[stream]] += int(totals.get("loaded", 0))
     outputs = []
-    for table in raw_tables:
+    for table in (*raw_tables, *bookkeeping_tables()):
         dataset = _raw_dataset(settings, table)
         # Tables about deliveries (`raw.pos_drops`) have no per-stream count.
         facets = (
@@ -237,7 +246,9 @@ def extract_lineage(
     run_id = str(generate_new_uuid())
     planned = [
         OutputDataset(namespace=dataset.namespace, name=dataset.name)
-        for dataset in (_raw_dataset(settings, table) for table in raw_tables)
+        for dataset in (
+            _raw_dataset(settings, table) for table in (*raw_tables, *bookkeeping_tables())
+        )
     ]
     emit(
         settings,

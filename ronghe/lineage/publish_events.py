@@ -23,6 +23,7 @@ from ronghe.settings import Settings
 CANDIDATE_SCHEMA = "marts_candidate"
 PUBLISHED_SCHEMA = "marts"
 JOB_NAME = "publish.marts"
+PUBLISH_LOG = "ops.publish_log"
 
 
 def _published_columns(settings: Settings) -> dict[str, list[str]]:
@@ -86,6 +87,8 @@ def publish_event(
                 },
             )
         )
+    log = naming.warehouse_dataset(settings, *PUBLISH_LOG.split("."))
+    outputs.append(OutputDataset(namespace=log.namespace, name=log.name))
     return RunEvent(
         eventType=RunState.COMPLETE,
         eventTime=datetime.now(UTC).isoformat(),

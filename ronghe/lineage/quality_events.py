@@ -7,6 +7,7 @@ suite it ran records the checkpoint as an OpenLineage run of the job
 table's Airflow asset and dbt relation), carrying a `dataQualityAssertions`
 facet with every rule's id, verdict and severity. A failing rule is a verdict
 the checkpoint reached, so the run is COMPLETE; the gate's task fails on it.
+Its outputs are the evidence store's tables the verdict was written to.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from ronghe.lineage import naming
 from ronghe.lineage.emit import current_task_run, emit, events_file
 from ronghe.lineage.run_context import run_context_facets
 from ronghe.settings import Settings
+
+EVIDENCE_TABLES = ("ops.dq_validations", "ops.dq_results", "ops.dq_failing_rows")
+"""Where every checkpoint writes its verdict (`ronghe.quality.store`)."""
 
 # The latest validation of each suite of a run (a re-run adds rows, never overwrites).
 VALIDATIONS_QUERY = """
@@ -69,7 +73,14 @@ def _run_facets(settings: Settings, parent: Any) -> dict[str, Any]:
 
 def checkpoint_event(settings: Settings, validation: Any, results: list[Any], parent: Any) -> Any:
     """One suite's validation as a COMPLETE event with its assertions."""
-    from openlineage.client.event_v2 import InputDataset, Job, Run, RunEvent, RunState
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
     from openlineage.client.facet_v2 import data_quality_assertions_dataset as dq
     from openlineage.client.facet_v2 import job_type_job
     from openlineage.client.uuid import generate_new_uuid
@@ -113,7 +124,12 @@ def checkpoint_event(settings: Settings, validation: Any, results: list[Any], pa
                 },
             )
         ],
-        outputs=[],
+        outputs=[
+            OutputDataset(namespace=evidence.namespace, name=evidence.name)
+            for evidence in (
+                naming.warehouse_dataset(settings, *table.split(".")) for table in EVIDENCE_TABLES
+            )
+        ],
         producer=naming.PRODUCER,
     )
 

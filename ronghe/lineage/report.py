@@ -35,7 +35,10 @@ LAYERS = (
     "unified",
     MART_SCHEMA,
     PUBLISHED_SCHEMA,
+    "ops",
 )
+DRAWN_LAYERS = LAYERS[:-1]
+"""The picture leaves out `ops`: every batch and check writes it, its edges would hide the rest."""
 
 
 def report_dir(home: Path) -> Path:
@@ -68,12 +71,25 @@ def mart_column_lineage(
     }
 
 
-UNTRACKED_SCHEMAS = ("ops", "information_schema", "pg_catalog")
-"""Operational bookkeeping (ledgers, quality evidence), not data a figure is computed from."""
+SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
+NOT_DATA_LINEAGE = {
+    "ops.transform_fingerprints": "hashes of the code and inputs a published build came from, "
+    "kept so an unchanged run skips its rebuild; no figure is computed from them",
+    "ops.privacy_erasures": "the erasure register, written by `ronghe privacy erase` outside "
+    "any pipeline run and kept as its own audit trail",
+    "ops.privacy_erased_identifiers": "keyed hashes of erased identifiers, written by "
+    "`ronghe privacy erase`; landing only consults them",
+    "ops.audit_log": "the audit log: one hash-chained entry per run, publish, steward "
+    "override and erasure, about the actions and not the data; shown in its own section",
+    "ops.privacy_erasure_actions": "a count per table of what each erasure (or a landing "
+    "batch re-applying one) scrubbed: the erasure's own audit trail, holding no data",
+}
+"""Warehouse tables that are not data lineage, each with the reason (every other table must be
+named by an event)."""
 
 
 def tables_without_lineage(graph: LineageGraph, settings: Settings) -> list[str]:
-    """Warehouse tables no recorded event names (bookkeeping schemas aside)."""
+    """Warehouse tables no recorded event names (the tables of `NOT_DATA_LINEAGE` aside)."""
     from ronghe.lineage.dbt_events import read_catalog
 
     named = graph.datasets | {c["dataset"] for c in graph.checkpoints()}
@@ -81,10 +97,32 @@ def tables_without_lineage(graph: LineageGraph, settings: Settings) -> list[str]
         f"{schema}.{table}"
         for schemas in read_catalog(settings).values()
         for schema, tables in schemas.items()
-        if schema not in UNTRACKED_SCHEMAS
+        if schema not in SYSTEM_SCHEMAS
         for table in tables
-        if f"{schema}.{table}" not in named
+        if f"{schema}.{table}" not in named and f"{schema}.{table}" not in NOT_DATA_LINEAGE
     )
+
+
+AUDIT_ENTRIES_SHOWN = 50
+
+
+def audit_log_summary(settings: Settings) -> dict[str, Any]:
+    """The audit log's chain verdict (over every entry) and its latest entries."""
+    from ronghe.audit.log import read_entries, verify
+    from ronghe.warehouse import warehouse_connection
+
+    with warehouse_connection(settings, read_only=True) as connection:
+        entries = read_entries(connection)
+    verdict = verify(entries)
+    return {
+        "entries": len(entries),
+        "intact": verdict.intact,
+        "verdict": verdict.describe(),
+        "latest": [
+            {**entry, "recorded_at": entry["recorded_at"].isoformat(sep=" ")}
+            for entry in reversed(entries[-AUDIT_ENTRIES_SHOWN:])
+        ],
+    }
 
 
 def columns_without_source(lineage: dict[str, dict[str, list[str]]]) -> list[str]:
@@ -122,9 +160,10 @@ def _layout(graph: LineageGraph) -> dict[str, tuple[float, float]]:
     Raw tables go in name order; sources next to the raw tables they feed; every
     later layer at the mean height of its inputs.
     """
-    by_layer: dict[str, list[str]] = {layer: [] for layer in LAYERS}
+    by_layer: dict[str, list[str]] = {layer: [] for layer in DRAWN_LAYERS}
     for dataset in sorted(graph.datasets):
-        by_layer[layer_of(dataset)].append(dataset)
+        if layer_of(dataset) in by_layer:
+            by_layer[layer_of(dataset)].append(dataset)
     rank: dict[str, float] = {name: float(i) for i, name in enumerate(by_layer["raw"])}
     feeds: dict[str, list[float]] = {}
     for output in graph.producers:
@@ -133,13 +172,13 @@ def _layout(graph: LineageGraph) -> dict[str, tuple[float, float]]:
                 feeds.setdefault(source, []).append(rank[output])
     for name in by_layer["source"]:
         rank[name] = min(feeds.get(name, [0.0]))
-    for layer in LAYERS[2:]:
+    for layer in DRAWN_LAYERS[2:]:
         for name in by_layer[layer]:
             placed = [rank[i] for i in graph.inputs_of(name) if i in rank]
             rank[name] = sum(placed) / len(placed) if placed else 0.0
     tallest = max((len(names) for names in by_layer.values()), default=1)
     position = {}
-    for x, layer in enumerate(LAYERS):
+    for x, layer in enumerate(DRAWN_LAYERS):
         ordered = sorted(by_layer[layer], key=lambda n: (rank.get(n, 0.0), n))
         step = tallest / max(len(ordered), 1)
         for y, name in enumerate(ordered):
@@ -164,7 +203,7 @@ def draw_lineage(graph: LineageGraph, path: Path, sources_dir: Path | None) -> N
 
     position = _layout(graph)
     tallest = max((y for _, y in position.values()), default=1.0)
-    figure, axes = plt.subplots(figsize=(3.2 * len(LAYERS), max(6.0, tallest * 0.32)))
+    figure, axes = plt.subplots(figsize=(3.2 * len(DRAWN_LAYERS), max(6.0, tallest * 0.32)))
     for output in graph.producers:
         for source in graph.inputs_of(output):
             if source in position and output in position:
@@ -181,9 +220,9 @@ def draw_lineage(graph: LineageGraph, path: Path, sources_dir: Path | None) -> N
             zorder=2,
             bbox={"boxstyle": "round", "facecolor": "#f0f4f8", "edgecolor": "#52606d"},
         )
-    for x, layer in enumerate(LAYERS):
+    for x, layer in enumerate(DRAWN_LAYERS):
         axes.text(x, tallest + 1.2, layer, fontsize=10, ha="center", weight="bold")
-    axes.set_xlim(-0.6, len(LAYERS) - 0.4)
+    axes.set_xlim(-0.6, len(DRAWN_LAYERS) - 0.4)
     axes.set_ylim(-1, tallest + 2)
     axes.axis("off")
     figure.tight_layout()
@@ -268,12 +307,19 @@ def render_html(graph: LineageGraph, content: dict[str, Any]) -> str:
             for c in content["checkpoints"]
         ),
     )
+    audit = content["audit_log"]
+    audit_fields = ("seq", "recorded_at", "action", "actor", "run_id", "subject", "details")
+    audit_entries = _table(
+        ("#", "recorded at (UTC)", "action", "by", "run", "subject", "details"),
+        ((e[field] or "" for field in audit_fields) for e in audit["latest"]),
+    )
     untracked = content["tables_without_lineage"]
     untracked_list = (
         "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in untracked) + "</ul>"
         if untracked
         else "<p>Every warehouse table appears in the lineage.</p>"
     )
+    excluded = _table(("table", "why it is not data lineage"), sorted(NOT_DATA_LINEAGE.items()))
     gaps = content["columns_without_source"]
     gap_list = (
         "<ul>" + "".join(f"<li>{html.escape(g)}</li>" for g in gaps) + "</ul>"
@@ -298,8 +344,9 @@ Marts are built in <code>{MART_SCHEMA}</code> and published unchanged to <code>m
  alt="table lineage from source data through raw to the marts"></a>
 <h2 id="mart-columns">Mart columns and the source fields behind them</h2>
 <h3 id="gaps">Mart columns without a source field ({len(gaps)})</h3>
-<p>Constants spelled out in SQL (a channel's group) and row counts (<code>count(*)</code>)
-are computed from no source field by nature; anything else listed here is a gap.</p>
+<p>A column reaches a source field directly (computed from it) or indirectly: a row
+count (<code>count(*)</code>) or a constant chosen per row (a channel's group) through
+the fields that group, filter and join its rows. Anything listed here is a gap.</p>
 {gap_list}
 {columns}
 <h2 id="checks">Quality checkpoints (latest verdict of each suite)</h2>
@@ -309,10 +356,17 @@ are computed from no source field by nature; anything else listed here is a gap.
 <h2 id="datasets">Datasets, who wrote them and what they read</h2>
 {tables}
 <h3 id="untracked">Warehouse tables no event names ({len(untracked)})</h3>
-<p>Schema <code>ops</code> (ledgers, quality evidence) is bookkeeping and not listed.</p>
+<p>Every schema is checked; these tables are not data lineage and are not listed:</p>
+{excluded}
 {untracked_list}
 <h2 id="runs">Runs</h2>
 {runs}
+<h2 id="audit-log">Audit log</h2>
+<p>Runs, publishes, steward overrides and erasures, from <code>ops.audit_log</code>
+(append-only; each entry's hash chains to the one before). Chain verdict:
+<strong id="audit-verdict">{html.escape(audit["verdict"])}</strong>.
+The latest {len(audit["latest"])} of {audit["entries"]} entries, newest first:</p>
+{audit_entries}
 </body></html>
 """
 
@@ -355,6 +409,7 @@ def build_lineage_report(settings: Settings) -> dict[str, Any]:
         "mart_column_origins": mart_column_lineage(graph, stop_at=None),
         "columns_without_source": columns_without_source(mart_columns),
         "tables_without_lineage": tables_without_lineage(graph, settings),
+        "audit_log": audit_log_summary(settings),
     }
     directory = report_dir(settings.home)
     directory.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,8 @@ from typing import Any
 from airflow.sdk import RetryPolicy
 from airflow.sdk.definitions.retry_policy import RetryDecision
 
+from ronghe.audit.record import RUN_FINISHED, record_run
+
 log = logging.getLogger(__name__)
 
 FAILURES_FILE_NAME = "task_failures.jsonl"
@@ -161,6 +163,10 @@ class FailureReport:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(facts, ensure_ascii=False, default=str) + "\n")
+        record_run(
+            load_settings(), facts["run_id"], RUN_FINISHED,
+            outcome="failed", dag_id=facts["dag_id"], failed_task=facts["task_id"],
+        )  # fmt: skip
 
 
 def task_defaults(

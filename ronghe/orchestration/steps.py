@@ -8,15 +8,36 @@ here, when a task runs, never when a DAG file is parsed.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ronghe.audit.record import RUN_FINISHED, RUN_STARTED, record_run
 from ronghe.orchestration.connections import task_settings
 
 LANDED_QUALITY_LAYERS = ["raw", "staging"]
+
+log = logging.getLogger(__name__)
+
+
+def check_inputs(run_id: str, *, force: bool = False) -> dict[str, Any]:
+    """Decide whether this transform run rebuilds (see `ronghe.orchestration.fingerprint`).
+
+    A run that has nothing to rebuild keeps its run record here, since the
+    tasks that would write it are skipped: it names the published run whose
+    inputs are the current ones.
+    """
+    from ronghe.orchestration.fingerprint import decide
+
+    record_run(task_settings(), run_id, RUN_STARTED, force=force)
+    decision = decide(task_settings(), force=force).as_dict()
+    log.info("%s", decision["reason"])
+    if not decision["rebuild"]:
+        write_run_record(run_id, {"check_inputs": decision})
+    return decision
 
 
 def check_landed(run_id: str) -> dict[str, Any]:
@@ -34,14 +55,23 @@ def check_landed(run_id: str) -> dict[str, Any]:
 def resolve_identity() -> dict[str, Any]:
     """Member and SKU keys for every customer record and product code."""
     from ronghe.identity import resolve
+    from ronghe.lineage.identity_events import identity_lineage
 
-    return resolve(task_settings())
+    settings = task_settings()
+    with identity_lineage(settings):
+        return resolve(settings)
 
 
-def publish(run_id: str) -> dict[str, Any]:
-    """Audit the candidate marts and publish them (raises MartsNotPublished when refused)."""
+def publish(run_id: str, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Audit the candidate marts and publish them (raises MartsNotPublished when refused).
+
+    `inputs` is the fingerprint the run started from (`check_inputs`); it is
+    recorded once the marts are published, so a later run with the same
+    inputs has nothing to rebuild.
+    """
     from ronghe.lineage.publish_events import emit_publish_lineage
     from ronghe.lineage.quality_events import emit_quality_lineage
+    from ronghe.orchestration.fingerprint import InputFingerprint, record_fingerprint
     from ronghe.quality.publish import publish_marts
     from ronghe.quality.runner import quality_config
 
@@ -52,6 +82,8 @@ def publish(run_id: str) -> dict[str, Any]:
     finally:  # a refused publish's verdicts are lineage too
         emit_quality_lineage(settings, run_id, audited)
     emit_publish_lineage(settings, published)
+    if inputs is not None:
+        record_fingerprint(settings, run_id, InputFingerprint.from_dict(inputs))
     return published
 
 
@@ -84,4 +116,6 @@ def write_run_record(run_id: str, steps: Mapping[str, Any]) -> dict[str, Any]:
         "steps": dict(steps),
     }
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    outcome = "published" if "publish" in steps else "unchanged"
+    record_run(task_settings(), run_id, RUN_FINISHED, outcome=outcome)
     return {"run_record": str(path)}

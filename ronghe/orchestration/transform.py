@@ -1,18 +1,26 @@
 """The transform DAG: from newly landed raw rows to published marts.
 
-    dbt_staging -> quality_landed -> resolve_identity -> dbt_unified
-        -> publish_marts -> report
+    check_inputs -> dbt_staging -> quality_landed -> resolve_identity
+        -> dbt_unified -> publish_marts -> report
 
 `ronghe_transform` is scheduled on the raw-table assets of every extract DAG
 (any one of them), so it runs when some source landed new rows and never on
 a clock. One run at a time (`max_active_runs=1`); events that arrive during a
 run queue the next one, which picks up everything landed meanwhile.
 
+- `check_inputs` fingerprints what the marts depend on (landed batches,
+  erasures, steward overrides, the dbt project, quality suites,
+  configuration and release; `ronghe.orchestration.fingerprint`). When it
+  equals the fingerprint the last successful publish recorded, the marts
+  are already what this run would build: every later task is skipped (the
+  run succeeds) and the log and run record say which run it matches. The
+  run parameter `force` (`ronghe run --force`, or `airflow dags trigger
+  ronghe_transform --conf '{"force": true}'`) rebuilds regardless.
 - `dbt_staging` builds and tests every dbt node that does not depend on the
   identity step: staging, and the intermediate models that prepare the
   identity evidence. `dbt_unified` builds the rest: everything downstream of
   the `identity` dbt source, up to the marts in schema `marts_candidate`.
-  Each group runs ONE `dbt build` of its models, data tests and unit tests
+  Each group runs ONE `dbt build` of its models and data tests (unit tests run in CI)
   (cosmos WATCHER mode, dbt invoked in the build task's process), then shows
   one task per model with that model's result and compiled SQL: per-model
   visibility without starting dbt once per model. A failing test fails the
@@ -22,7 +30,8 @@ run queue the next one, which picks up everything landed meanwhile.
 - `resolve_identity` runs `ronghe.identity.resolve`: member and SKU keys.
 - `publish_marts` audits the candidate marts (`unified` and `marts` suites)
   and, only if every blocking check passes, replaces `marts` in one
-  transaction (write-audit-publish). Its outlets are the published marts.
+  transaction (write-audit-publish), then records the run's input
+  fingerprint. Its outlets are the published marts.
 - `report` renders the auditors' quality and lineage reports and Data Docs and
   keeps the record of what each step reported
   (`RONGHE_HOME/reports/runs/<run id>.json`).
@@ -48,8 +57,10 @@ from ronghe.orchestration.assets import dataset_name, split_dataset_name, wareho
 from ronghe.orchestration.dbt_manifest import require_manifest
 from ronghe.orchestration.extract import START_DATE, extract_specs
 from ronghe.orchestration.failures import FailureReport, task_defaults
+from ronghe.orchestration.fingerprint import FINGERPRINT_TABLE
 from ronghe.orchestration.pools import WAREHOUSE_WRITER
 from ronghe.settings import Settings, load_settings
+from ronghe.transform.dbt_invocation import dbt_target
 
 DAG_ID = "ronghe_transform"
 # The dbt source the identity step writes; what depends on it runs after the step.
@@ -59,6 +70,8 @@ PUBLISHED_SCHEMA = "marts"
 DBT_TIMEOUT = timedelta(hours=2)
 STEP_TIMEOUT = timedelta(hours=1)
 IDENTITY_TABLES = ("identity.member_xref", "identity.sku_xref", "identity.member_records")
+# Run parameter: rebuild even when nothing changed since the last publish.
+FORCE_PARAM = "force"
 
 
 class NotTheBuildError(RuntimeError):
@@ -103,18 +116,21 @@ def release_dbt_warehouse(context: Any, result: Any = None) -> None:
     release_duckdb_file()
 
 
-def after_dbt_build(context: Any, result: Any = None) -> None:
-    """After a dbt build: release the warehouse, then record each model's lineage.
+def record_dbt_lineage(project_dir: str, context: Any = None) -> None:
+    """cosmos callback after each dbt build, failed or not: record each model's lineage.
 
-    cosmos leaves openlineage-dbt's events of the build's models on the
-    operator; `ronghe.lineage.dbt_events` names them Ronghe's way, adds
-    column lineage and writes them to the run's lineage file.
+    It runs before cosmos raises a failed build's error, so a failure's
+    models are recorded too. The warehouse is released first (the lineage
+    reads its catalog); `ronghe.lineage.dbt_events` makes one event per model
+    from the build's artifacts in cosmos' copy of the project (COMPLETE,
+    FAIL, or ABORT for a model dbt skipped) and writes them to the run's
+    lineage file.
     """
-    from ronghe.lineage.dbt_events import emit_build_lineage
+    from ronghe.lineage.dbt_events import build_events, emit_build_lineage
 
-    release_dbt_warehouse(context, result)
-    events = getattr(context["task"], "openlineage_events_completes", None) or []
-    emit_build_lineage(load_settings(), list(events))
+    release_dbt_warehouse(context)
+    settings = load_settings()
+    emit_build_lineage(settings, build_events(Path(project_dir), dbt_target(settings)))
 
 
 def ensure_warehouse_free(settings: Settings) -> None:
@@ -124,11 +140,6 @@ def ensure_warehouse_free(settings: Settings) -> None:
     from ronghe.warehouse import connect
 
     connect(settings.warehouse_path).close()
-
-
-def dbt_target(settings: Settings) -> str:
-    """The dbt profile target of the configured warehouse."""
-    return "postgres" if settings.warehouse_is_postgres else "duckdb"
 
 
 def model_relations(manifest: dict[str, Any]) -> dict[str, str]:
@@ -222,10 +233,13 @@ def _dbt_group(
         ),
         operator_args={
             "interceptors": [prepare_dbt],
-            "post_execute": after_dbt_build,
+            "post_execute": release_dbt_warehouse,
+            "callback": record_dbt_lineage,
             # cosmos limits the build to models, seeds and snapshots when tests have
-            # no tasks of their own; the build runs data and unit tests as well.
-            "dbt_cmd_flags": ["--resource-type", "test", "--resource-type", "unit_test"],
+            # no tasks of their own; the build runs the data tests as well. Unit tests
+            # check the models' SQL on fixed fixtures, not the data: they run in CI
+            # (tests/dbt), not on every production build.
+            "dbt_cmd_flags": ["--resource-type", "test"],
             # A retried producer would hand each model to its own dbt process.
             "retries": 0,
             "execution_timeout": DBT_TIMEOUT,
@@ -268,7 +282,7 @@ def _watch_after_build(group: Any) -> None:
 
 def build_transform_dag() -> Any:
     """The DAG `ronghe_transform` (see the module docstring)."""
-    from airflow.sdk import AssetAny, dag, task
+    from airflow.sdk import AssetAny, Param, dag, task
 
     settings = load_settings()
     manifest_file = require_manifest(settings)
@@ -288,8 +302,27 @@ def build_transform_dag() -> Any:
         tags=["ronghe", "transform", "dbt", "quality"],
         doc_md=__doc__,
         default_args=task_defaults(execution_timeout=STEP_TIMEOUT),
+        params={
+            FORCE_PARAM: Param(
+                False,
+                type="boolean",
+                description="Rebuild even if nothing changed since the last published run.",
+            )
+        },
     )
     def ronghe_transform() -> None:
+        @task.short_circuit(
+            pool=WAREHOUSE_WRITER.name,
+            on_failure_callback=FailureReport(("ops.load_batches", FINGERPRINT_TABLE)),
+        )
+        def check_inputs(**context: Any) -> dict[str, Any] | bool:
+            from ronghe.orchestration.steps import check_inputs as decide
+
+            force = bool(context["params"].get(FORCE_PARAM, False))
+            decision = decide(context["run_id"], force=force)
+            # A falsy result skips every later task: the run succeeds with nothing rebuilt.
+            return decision if decision["rebuild"] else False
+
         staging = _dbt_group(
             "dbt_staging",
             exclude=after_identity,
@@ -323,10 +356,10 @@ def build_transform_dag() -> Any:
             outlets=[warehouse_asset(*split_dataset_name(mart)) for mart in marts],
             on_failure_callback=FailureReport(marts),
         )
-        def publish_marts(**context: Any) -> dict[str, Any]:
+        def publish_marts(decision: dict[str, Any], **context: Any) -> dict[str, Any]:
             from ronghe.orchestration.steps import publish
 
-            return publish(context["run_id"])
+            return publish(context["run_id"], decision["fingerprint"])
 
         # The run's reports: the auditors' quality report, Data Docs and the
         # record of what each step reported.
@@ -347,10 +380,11 @@ def build_transform_dag() -> Any:
             }
             return write_run_record(context["run_id"], steps)
 
+        decision = check_inputs()
         landed = quality_landed()
         identity = resolve_identity()
-        published = publish_marts()
-        staging >> landed >> identity >> build_task(unified)
+        published = publish_marts(decision)
+        decision >> staging >> landed >> identity >> build_task(unified)
         unified >> published
         report(landed, identity, published)
 

@@ -36,9 +36,13 @@ COSMOS_SETTINGS = {
 
 # Ronghe writes the lineage of its extract batches and dbt models itself (see
 # ronghe.lineage), named under this namespace; the Airflow OpenLineage
-# provider names the task runs they belong to under the same one.
+# provider names the task runs they belong to under the same one. The
+# provider's own events stay off even when OPENLINEAGE_URL is set for
+# Ronghe's: they would repeat the dbt datasets under other names (see
+# docs/lineage.md).
 LINEAGE_SETTINGS = {
     "AIRFLOW__OPENLINEAGE__NAMESPACE": "ronghe",
+    "AIRFLOW__OPENLINEAGE__DISABLED": "True",
 }
 
 
@@ -53,6 +57,10 @@ def airflow_environment(home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
+        # cosmos keeps each dbt build's partial parse here for the next build. Its
+        # default, /tmp/cosmos, is shared by every warehouse on the machine: a parse
+        # left by another warehouse's profile is useless and dbt parses from scratch.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(airflow_home / "cosmos"),
     }
 
 

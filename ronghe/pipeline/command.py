@@ -26,10 +26,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--home", type=Path, help="working directory (default: RONGHE_HOME, else ./.ronghe)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild the warehouse even if nothing changed since the last published run "
+        "(by default the transform is skipped when no new data, configuration, dbt project, "
+        "steward override or erasure arrived since then)",
+    )
     parser.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     from ronghe.pipeline.run import run_pipeline
 
-    return run_pipeline(sources_dir=args.sources, warehouse=args.warehouse, home=args.home)
+    return run_pipeline(
+        sources_dir=args.sources, warehouse=args.warehouse, home=args.home, force=args.force
+    )

@@ -42,7 +42,9 @@ def ecommerce_endpoint(sources_dir: Path) -> Iterator[dict[str, str]]:
         yield {"RONGHE_ECOM_API_URL": server.url, "RONGHE_ECOM_API_TOKEN": token}
 
 
-def run_pipeline(sources_dir: Path, warehouse: str | None, home: Path | None) -> int:
+def run_pipeline(
+    sources_dir: Path, warehouse: str | None, home: Path | None, *, force: bool = False
+) -> int:
     sources_dir = sources_dir.expanduser().resolve()
     if not (sources_dir / "erp").is_dir() and not (sources_dir / "pos").is_dir():
         print(f"{sources_dir} does not look like a source drop (no erp/ or pos/)", file=sys.stderr)
@@ -67,7 +69,7 @@ def run_pipeline(sources_dir: Path, warehouse: str | None, home: Path | None) ->
     prepare_metadata_database(env)
     with ecommerce_endpoint(sources_dir) as endpoint:
         env.update(endpoint)
-        returncode = _drive(env, log_path)
+        returncode = _drive(env, log_path, force=force)
     elapsed = time.monotonic() - started
     if returncode != 0:
         print(
@@ -80,9 +82,15 @@ def run_pipeline(sources_dir: Path, warehouse: str | None, home: Path | None) ->
     return 0
 
 
-def _drive(env: dict[str, str], log_path: Path) -> int:
+def _drive(env: dict[str, str], log_path: Path, *, force: bool) -> int:
     """Run the DAGs in a child process; echo progress lines, keep everything in the log."""
-    command = [sys.executable, "-m", "ronghe.pipeline.driver", *PIPELINE_DAGS]
+    command = [
+        sys.executable,
+        "-m",
+        "ronghe.pipeline.driver",
+        *(["--force"] if force else []),
+        *PIPELINE_DAGS,
+    ]
     with (
         log_path.open("w", encoding="utf-8") as log,
         subprocess.Popen(

@@ -16,6 +16,11 @@ def print_summary(settings: Settings, log_path: Path) -> None:
     for layer, tables in layers.items():
         print(f"  {layer:<16} {sum(tables.values()):>12,} rows in {len(tables)} tables")
     record = latest_run_record(settings.home)
+    skipped = (record or {}).get("steps", {}).get("check_inputs")
+    if skipped and not skipped["rebuild"]:
+        # Nothing was rebuilt: the checks and reports are those of the run it matches.
+        print(f"\n{skipped['reason']}")
+        record = run_record(settings.home, skipped["matches_run"]) or record
     steps = record.get("steps", {}) if record else {}
     if steps:
         _print_checks(steps)
@@ -41,6 +46,16 @@ def latest_run_record(home: Path) -> dict[str, Any] | None:
     record = json.loads(records[-1].read_text(encoding="utf-8"))
     record["path"] = str(records[-1])
     return record
+
+
+def run_record(home: Path, run_id: str) -> dict[str, Any] | None:
+    """The record of one transform run, with its path; None if it was not kept."""
+    from ronghe.orchestration.steps import run_record_path
+
+    path = run_record_path(home, run_id)
+    if not path.exists():
+        return None
+    return {**json.loads(path.read_text(encoding="utf-8")), "path": str(path)}
 
 
 def _print_checks(steps: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from extractors.sinks import Sink, open_sink, qualified, quote
+from ronghe.audit.record import record_erasure
 from ronghe.privacy.catalog import (
     MASKED_CATEGORIES,
     MATCHING_CATEGORIES,
@@ -142,6 +143,7 @@ def erase(
         erasure_id = _next_erasure_id(sink)
         registered = record_identifiers(sink, erasure_id, _hashes(key, subject, values))
         actions = enforce_register(sink, key, classification=classification)
+        actions += _drop_identity_cache(sink, subject)
         for schema, table in _built_tables(sink):
             declared = classification_of(classification, schema, table)
             actions += scrub_table(sink, key, schema, table, declared, subject, values)
@@ -160,6 +162,7 @@ def erase(
             ),
         )
         record_actions(sink, actions, erasure_id=erasure_id, batch_id=None)
+        record_erasure(sink, erasure_id, requested_by, "member" if member_key else "source_record")
         sink.commit()
     except BaseException:
         sink.rollback()
@@ -250,6 +253,46 @@ def scrub_table(
     if schema == "identity":
         actions += _scrub_evidence_text(sink, key, schema, table, columns, subject, values)
     return actions
+
+
+def _drop_identity_cache(sink: Sink, subject: Subject) -> list[Action]:
+    """Forget the identity step's cached evidence of every component the person is in.
+
+    The cache (`identity.member_evidence`, `identity.member_blocks`) holds
+    normalised phones and e-mails as blocking keys and names components after
+    a record id; it is a cache, so the person's components are dropped whole
+    rather than scrubbed, and the next identity run normalises and re-matches
+    those records from the erased inputs.
+    """
+    if not (sink.columns("identity", "member_evidence") and subject.records):
+        return []
+    sink.execute("CREATE TEMPORARY TABLE erased_components (component VARCHAR)")
+    try:
+        for system, record_id in sorted(subject.records):
+            sink.execute(
+                "INSERT INTO erased_components SELECT component FROM identity.member_evidence "
+                "WHERE source_system = ? AND source_record_id = ?",
+                (system, record_id),
+            )
+        in_components = (
+            "EXISTS (SELECT 1 FROM identity.member_evidence e JOIN erased_components c "
+            "ON c.component = e.component WHERE e.source_system = {t}.source_system "
+            "AND e.source_record_id = {t}.source_record_id)"
+        )
+        actions = []
+        for table, columns in (
+            ("member_blocks", ("block_key",)),
+            ("member_evidence", ("evidence", "component")),
+        ):
+            relation = qualified("identity", table)
+            where = in_components.format(t=relation)
+            rows = _count(sink, relation, where, [])
+            sink.execute(f"DELETE FROM {relation} WHERE {where}")
+            if rows:
+                actions.append(Action("identity", table, columns, "deleted", rows))
+        return actions
+    finally:
+        sink.execute("DROP TABLE erased_components")
 
 
 def _scrub_evidence_text(

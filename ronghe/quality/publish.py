@@ -42,6 +42,7 @@ from ronghe.quality import store
 from ronghe.quality.connection import existing_tables, open_engine
 from ronghe.quality.runner import QualityGateFailed, quality_config, run_quality_gate, select_suites
 from ronghe.serving.bi_reader import grant_marts_to_bi_reader
+from ronghe.serving.comments import copy_comments
 from ronghe.settings import Settings
 
 CANDIDATE_SCHEMA = "marts_candidate"
@@ -212,6 +213,7 @@ def _replace_marts(connection: sa.Connection, tables: list[str]) -> None:
         else:
             connection.execute(sa.text(f"drop table if exists {published}"))
             connection.execute(sa.text(f"create table {published} as select * from {candidate}"))
+        copy_comments(connection, CANDIDATE_SCHEMA, table, published)
     for table in sorted(current - set(tables)):
         connection.execute(sa.text(f"drop table if exists {PUBLISHED_SCHEMA}.{table}"))
 
@@ -264,6 +266,7 @@ def _stage_serving_copy(
                 connection.exec_driver_sql(
                     f"create table serving.main.{table} as select * from {CANDIDATE_SCHEMA}.{table}"
                 )
+                copy_comments(connection, CANDIDATE_SCHEMA, table, f"serving.main.{table}")
             connection.execute(
                 sa.text(
                     "create table serving.main._publish as select "

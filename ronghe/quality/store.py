@@ -26,6 +26,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ronghe.audit.record import record_publish
+
 _JSON = {"duckdb": "JSON", "postgresql": "JSONB"}
 
 _TABLES = {
@@ -147,6 +149,7 @@ def write_validation(
 
 def write_publish(connection: sa.Connection, entry: Mapping[str, Any]) -> None:
     _insert(connection, "publish_log", [entry])
+    record_publish(connection, entry)  # the audit log's entry, in the same transaction
 
 
 def keep_failing_rows(

@@ -4,15 +4,24 @@ dbt reads credentials through `env_var()` (see dbt_project/profiles.yml); this
 module derives those variables from `RONGHE_WAREHOUSE`, passes the business
 rules of config/ronghe.yml as vars, and turns a failed invocation into an
 exception that names the failing nodes.
+
+Every invocation, here or in the transform DAG's builds, starts from the
+parse the last `run_dbt` left in `RONGHE_HOME/dbt/partial_parse.msgpack`,
+whatever target path it writes its artefacts to: dbt re-parses only the
+files that changed since (all of them when the dbt version, the vars or the
+connection changed).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -20,6 +29,8 @@ from ronghe.config import section
 from ronghe.settings import REPO_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_PROFILE = "ronghe"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 class DbtInvocationError(RuntimeError):
@@ -37,7 +48,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     if settings.warehouse_is_postgres:
         url = urlparse(settings.warehouse)
         env.update(
-            RONGHE_DBT_TARGET="postgres",
+            RONGHE_DBT_TARGET=dbt_target(settings),
             RONGHE_PG_HOST=url.hostname or "127.0.0.1",
             RONGHE_PG_PORT=str(url.port or 5432),
             RONGHE_PG_USER=unquote(url.username or ""),
@@ -45,8 +56,16 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
             RONGHE_PG_DATABASE=url.path.lstrip("/"),
         )
     else:
-        env.update(RONGHE_DBT_TARGET="duckdb", RONGHE_WAREHOUSE=settings.warehouse)
+        env.update(RONGHE_DBT_TARGET=dbt_target(settings), RONGHE_WAREHOUSE=settings.warehouse)
+    kept_parse = parse_cache(settings)
+    if kept_parse.is_file():
+        env["DBT_PARTIAL_PARSE_FILE_PATH"] = str(kept_parse)
     return env
+
+
+def dbt_target(settings: Settings) -> str:
+    """The dbt profile target of the configured warehouse."""
+    return "postgres" if settings.warehouse_is_postgres else "duckdb"
 
 
 def dbt_vars(settings: Settings) -> dict[str, Any]:
@@ -82,6 +101,12 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> Any:
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
+        # named as the transform DAG's builds name them: dbt reuses a parse only
+        # when profile, target and vars are the same
+        "--profile",
+        DBT_PROFILE,
+        "--target",
+        dbt_target(settings),
         "--vars",
         json.dumps(dbt_vars(settings)),
     ]
@@ -90,11 +115,36 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> Any:
             result = dbtRunner().invoke(command)
         finally:
             release_duckdb_file()
+    keep_parse(_target_path(args) / PARTIAL_PARSE_FILE, parse_cache(settings))
     if result.exception is not None:
         raise DbtInvocationError(f"dbt {' '.join(args)} could not run: {result.exception}")
     if not result.success:
         raise DbtInvocationError(f"dbt {' '.join(args)} failed: {_failures(result.result)}")
     return result.result
+
+
+def parse_cache(settings: Settings) -> Path:
+    """Where the last invocation's parse waits for the next one."""
+    return settings.home / "dbt" / PARTIAL_PARSE_FILE
+
+
+def keep_parse(written: Path, cache: Path) -> None:
+    """Keep the parse dbt just wrote for the next invocation (atomically: runs may overlap)."""
+    if not written.is_file():
+        return  # the invocation failed before parsing
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staged = cache.with_name(f"{cache.name}.{os.getpid()}")
+    shutil.copyfile(written, staged)
+    os.replace(staged, cache)
+
+
+def _target_path(args: list[str]) -> Path:
+    """The target directory an invocation writes its artefacts to (dbt: relative to the project)."""
+    chosen = os.environ.get("DBT_TARGET_PATH") or "target"
+    for flag, value in pairwise(args):
+        if flag == "--target-path":
+            chosen = value
+    return DBT_PROJECT_DIR / chosen  # an absolute `chosen` stays as it is
 
 
 def release_duckdb_file() -> None:

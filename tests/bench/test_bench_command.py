@@ -31,7 +31,7 @@ def test_the_json_holds_each_source_next_to_its_lower_bound(extract_bench: Path)
     assert report["scale"] == 0.01 and report["days"] == 3
     assert report["machine"]["logical_cores"] >= 1 and report["machine"]["ram_gib"] > 0
     rows = {row["stage"]: row for row in report["stage_table"]}
-    assert set(rows) == {"extract pos", "extract wms", "extract erp"}
+    assert set(rows) == {"extract pos", "extract wms", "extract erp", "extract ecommerce"}
     for row in rows.values():
         assert row["rows"] > 0 and row["seconds"] > 0 and row["lower_bound_seconds"] > 0
         assert row["rows_per_second"] == round(row["rows"] / row["seconds"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -277,3 +278,32 @@ def test_landing_in_chunks_equals_landing_at_once(
     one["ops.skipped_rows"] = [row[:-1] for row in one["ops.skipped_rows"]]
     other["ops.skipped_rows"] = [row[:-1] for row in other["ops.skipped_rows"]]
     assert one == other
+
+
+def test_lines_set_apart_keep_their_file_line_and_text(settings, estate: Path) -> None:
+    """Bad lines in two files of one stream are quarantined each with its own file, line
+    and exact text; a good object holding an inexact number lands that number's digits."""
+    first = estate / "wms" / "movements" / "2025030113.jsonl"
+    second = estate / "wms" / "movements" / "2025030114.jsonl"
+    write_jsonl(first, [movement("MV20", "2025-03-01T13:00:00+08:00"), '{"movement_id": "MV21",'])
+    write_jsonl(
+        second,
+        [
+            "",
+            '  "just a string"',
+            json.dumps(movement("MV22", "2025-03-01T14:00:00+08:00"))[:-1]
+            + ', "weight_kg": 2.50, "lot": 1e3}',
+        ],
+    )
+    result = land(extract_wms, settings)
+    assert result["streams"]["movements"]["quarantined"] == 2
+    assert query(
+        settings, "SELECT origin, origin_line, reason, raw_text FROM ops.quarantine ORDER BY 1, 2"
+    ) == [
+        ("wms/movements/2025030113.jsonl", 2, "not valid JSON", '{"movement_id": "MV21",'),
+        ("wms/movements/2025030114.jsonl", 2, "not a JSON object", '  "just a string"'),
+    ]
+    assert query(
+        settings,
+        "SELECT weight_kg, lot, _origin_line FROM raw.wms_movements WHERE movement_id = 'MV22'",
+    ) == [("2.50", "1e3", 3)]

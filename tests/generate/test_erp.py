@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
+from ronghe.generate.erp import broken_price
 from tests.generate.sources import erp, truth
 
 TABLES = {
@@ -152,3 +155,14 @@ def test_campaign_window_holds_a_campaign_and_sell_in_exists(small_estate):
         > 0
     )
     assert db.execute("SELECT COUNT(*) FROM erp_sell_in").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("store_fen", "factor"), [(9900, 1.25), (9900, 0.55), (99900, 1.3), (199900, 0.7), (4900, 0.72)]
+)
+def test_a_parity_break_never_rounds_back_to_the_store_price(store_fen, factor):
+    new = broken_price(store_fen, factor)
+
+    assert abs(new - store_fen) >= 0.2 * store_fen
+    assert (new > store_fen) == (factor > 1)
+    assert str(new // 100).endswith("9")  # still a retail price point

@@ -7,7 +7,7 @@ import pytest
 
 from ronghe.identity.barcodes import ean13_check_digit, ean13_valid, restore_barcode
 from ronghe.identity.config import ProductRules
-from ronghe.identity.products import map_product_codes
+from ronghe.identity.products import item_master, map_product_codes
 
 RULES = ProductRules(listing_fuzzy_min_score=92, listing_fuzzy_min_margin=5)
 
@@ -127,3 +127,22 @@ def test_the_codes_a_till_can_send_for_a_known_item_are_mapped_before_it_sells()
         "barcode_zeros_restored",
     )
     assert ("POS_BARCODE", PLAIN[1:]) not in result
+
+
+def test_fuzzy_results_are_reused_only_against_the_same_item_master() -> None:
+    listing = codes(("JD", "JD-1", None, "小米手环8 黑色", None))
+    master = item_master(listing, ITEMS)
+    (first,) = [
+        m for m in map_product_codes(listing, ITEMS, RULES, master) if m.source_system == "JD"
+    ]
+    assert (first.sku_key, first.matched_by) == ("XM-BAND8-BLK", "fuzzy")
+    # a second run handed the first run's results does not score the listing again
+    again = item_master(listing, ITEMS)
+    again.fuzzy_found.update({query: ("HW-P70", 0.99) for query in master.fuzzy_found})
+    (second,) = [
+        m for m in map_product_codes(listing, ITEMS, RULES, again) if m.source_system == "JD"
+    ]
+    assert second.sku_key == "HW-P70"
+    grown = pd.concat([ITEMS, pd.DataFrame([("HW-P70", "华为 P70", ean("690222222222"))],
+                                           columns=ITEMS.columns)])  # fmt: skip
+    assert item_master(listing, grown).digest != master.digest == again.digest

@@ -2,9 +2,10 @@
 
 Each extractor runs inside `extract_lineage` (what the extract task wraps it
 in); dbt builds the identity step's inputs, the identity step resolves
-members, dbt builds the sales mart; each build's artifacts go through
-openlineage-dbt's processor and `emit_build_lineage` (what the dbt build task
-does after cosmos' build). Outside Airflow the events land in
+members (inside `identity_lineage`, as the resolve_identity task runs it), dbt
+builds the sales mart; each build's artifacts go through `build_events`
+(openlineage-dbt's processor) and `emit_build_lineage`, what the dbt build
+task does after cosmos' build. Outside Airflow the events land in
 RONGHE_HOME/lineage/events/ronghe/.
 """
 
@@ -24,8 +25,9 @@ from extractors.wms import extract_wms
 from ronghe.ecommerce_api import start_server
 from ronghe.generate import generate_estate
 from ronghe.identity.step import resolve
-from ronghe.lineage.dbt_events import emit_build_lineage
+from ronghe.lineage.dbt_events import build_events, emit_build_lineage
 from ronghe.lineage.extract_events import extract_lineage
+from ronghe.lineage.identity_events import identity_lineage
 from ronghe.orchestration.extract import extract_specs
 from ronghe.settings import Settings
 from ronghe.transform.dbt_invocation import (
@@ -74,23 +76,12 @@ def _land_with_lineage(settings: Settings) -> None:
                 lineage["result"] = extractors[spec.source](task_settings)
 
 
-def _processor_events(settings: Settings, target: Path) -> list:
-    """openlineage-dbt's events of the build, made as cosmos makes them."""
-    from openlineage.common.provider.dbt.local import DbtLocalArtifactProcessor
-
+def dbt_build_events(settings: Settings, target: Path) -> list[dict]:
+    """The model events of a build, made as the dbt build task makes them."""
     saved = dict(os.environ)
     os.environ.update(dbt_environment(settings))
     try:
-        processor = DbtLocalArtifactProcessor(
-            producer="https://github.com/astronomer/astronomer-cosmos",
-            job_namespace="ronghe",
-            project_dir=str(DBT_PROJECT_DIR),
-            profile_name="ronghe",
-            target="duckdb",
-            target_path=str(target),
-        )
-        processor.should_raise_on_unsupported_command = False
-        return processor.parse().completes
+        return build_events(DBT_PROJECT_DIR, "duckdb", target)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -107,7 +98,8 @@ def lineage_estate(tmp_path_factory: pytest.TempPathFactory) -> LineageEstate:
     for target, args in zip(targets, (BEFORE_IDENTITY, AFTER_IDENTITY), strict=True):
         build(settings, target, *args)
         release_duckdb_file()
-        emit_build_lineage(settings, _processor_events(settings, target))
+        emit_build_lineage(settings, dbt_build_events(settings, target))
         if target == targets[0]:
-            resolve(settings)
+            with identity_lineage(settings):
+                resolve(settings)
     return LineageEstate(settings=settings, targets=targets)

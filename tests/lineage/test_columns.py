@@ -10,6 +10,7 @@ from ronghe.lineage.columns import (
     catalog_from_rows,
     catalog_schema,
     column_lineage,
+    indirect_lineage,
 )
 
 # The shape of every model here: `select *` CTEs over refs, a join, literals, a final `select *`.
@@ -73,3 +74,41 @@ def test_a_table_function_is_no_source(schema):
         "duckdb",
     )
     assert lineage == {"day_number": [], "qty": [("staging", "stg_lines", "qty")]}
+
+
+# A count per group, and a group label that is a constant per branch of a union
+# filtered on the store's region: neither is computed from a field.
+COUNTS_SQL = """
+with lines as (
+    select * from "wh"."staging"."stg_lines" where qty > 0
+),
+labelled as (
+    select lines.txn_id, 'NORTH' as area
+    from lines join "wh"."staging"."stg_stores" as stores on lines.store_code = stores.store_code
+    where stores.region = 'N'
+    union all
+    select txn_id, 'OTHER' from lines
+),
+final as (
+    select area, count(*) as transactions from labelled group by area
+)
+select * from final
+"""
+
+
+def test_counts_and_constants_depend_indirectly_on_the_columns_that_choose_their_rows(schema):
+    assert column_lineage(COUNTS_SQL, schema, "duckdb") == {"area": [], "transactions": []}
+    chosen_by = indirect_lineage(COUNTS_SQL, schema, "duckdb")
+    expected = [
+        ("staging", "stg_lines", "qty", "FILTER"),
+        ("staging", "stg_lines", "store_code", "JOIN"),
+        ("staging", "stg_stores", "region", "FILTER"),
+        ("staging", "stg_stores", "store_code", "JOIN"),
+    ]
+    assert chosen_by == {"area": expected, "transactions": expected}
+
+
+def test_a_plain_projection_has_no_indirect_dependency(schema):
+    assert indirect_lineage('select qty from "wh"."staging"."stg_lines"', schema, "duckdb") == {
+        "qty": []
+    }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ronghe.audit.record import RUN_FINISHED, RUN_STARTED, record_run
 from ronghe.lineage.report import build_lineage_report
 from ronghe.lineage.run_context import code_version, config_hash
 
@@ -49,6 +50,8 @@ class _Text(HTMLParser):
 
 def test_the_report_shows_batches_tables_and_the_sources_of_each_mart_column(lineage_estate):
     settings = lineage_estate.settings
+    record_run(settings, "run-audited", RUN_STARTED)
+    record_run(settings, "run-audited", RUN_FINISHED, outcome="published")
     result = build_lineage_report(settings)
     page = _Text()
     page.feed(_rendered_dom(Path(result["report"])))
@@ -63,27 +66,28 @@ def test_the_report_shows_batches_tables_and_the_sources_of_each_mart_column(lin
         "marts_candidate.mart_sales_daily",
         "raw.pos_lines.qty",
         "dbt.model.fct_order_lines",
+        "identity.resolve",
+        "ops.transform_fingerprints",
+        "Audit log",
+        "run-audited",
+        "run.finished",
+        '"outcome":"published"',
     ):
         assert expected in text, expected
     content = json.loads((directory / "lineage.json").read_text(encoding="utf-8"))
     origins = content["mart_column_origins"]["marts_candidate.mart_sales_daily"]["net_sales"]
     assert f"{settings.sources_dir}/pos/*/*/lines.csv.qty" in origins
     assert result["columns_without_source"] == content["columns_without_source"]
-    # The identity step records no lineage of its own yet; everything else is named.
-    assert result["tables_without_lineage"]
-    assert {t.split(".")[0] for t in result["tables_without_lineage"]} == {"identity"}
+    audit = content["audit_log"]
+    assert audit["intact"] and audit["verdict"] in text
+    assert [e["action"] for e in audit["latest"][:2]] == ["run.finished", "run.started"]
+    # Every table of every schema, identity and ops included, is named by an event.
+    assert result["tables_without_lineage"] == []
     # Every run names the code and the configuration it ran with.
     expected = (code_version(), config_hash(settings))
     assert {(r["code_versions"][0], r["config_hashes"][0]) for r in content["runs"]} == {expected}
     assert code_version() in text
-    # Figures are computed from fields; only constants and row counts may lack one.
-    sales_gaps = [c for c in result["columns_without_source"] if ".mart_sales_daily." in c]
-    assert not {c.rsplit(".", 1)[1] for c in sales_gaps} & {
-        "sales_date",
-        "units",
-        "gross_sales",
-        "discounts",
-        "returns",
-        "net_sales",
-        "store_code",
-    }
+    # Every mart column reaches a source field: counts and constants through the
+    # columns that group, filter and join their rows (INDIRECT).
+    assert result["columns_without_source"] == []
+    assert "Every mart column reaches at least one source field." in text

@@ -1,4 +1,9 @@
-"""`ronghe trace`: a mart figure and an order, back to the exact source rows of the estate."""
+"""`ronghe trace`: a mart figure and an order, back to the exact source rows of the estate.
+
+Every test runs on two warehouses built from the same estate: the DuckDB file
+of the session fixture, and a real PostgreSQL server on which the same
+extractors, dbt builds and identity step ran.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from extractors.contracts import load_source
+from ronghe.identity.step import resolve
 from ronghe.lineage.trace import TraceError, trace_member, trace_order, trace_sales_daily
 from ronghe.quality.connection import warehouse_url
+from ronghe.settings import Settings
+from tests.dbt.pipeline import build, land_estate, settings_for
+from tests.lineage.conftest import AFTER_IDENTITY, BEFORE_IDENTITY
 
 # Over a generated estate landed and built with dbt (the session fixture).
 pytestmark = pytest.mark.slow
@@ -20,12 +29,35 @@ pytestmark = pytest.mark.slow
 SCHEMA = "marts_candidate"
 
 
-@pytest.fixture(scope="module")
-def connection(lineage_estate):
-    # Read-only: the file stays free for other readers while the module runs.
-    engine = sa.create_engine(
-        warehouse_url(lineage_estate.settings), connect_args={"read_only": True}
-    )
+def _postgres_warehouse(lineage_estate, server, home: Path) -> Settings:
+    """The lineage estate landed and built on PostgreSQL as the fixture built it on DuckDB."""
+    assert lineage_estate.settings.sources_dir is not None
+    url = server.create_database("lineage_trace")
+    settings = settings_for(lineage_estate.settings.sources_dir, url, home)
+    land_estate(settings)
+    build(settings, home / "target_before_identity", *BEFORE_IDENTITY)
+    resolve(settings)
+    build(settings, home / "target_after_identity", *AFTER_IDENTITY)
+    return settings
+
+
+@pytest.fixture(
+    scope="module",
+    params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def connection(request, lineage_estate, tmp_path_factory):
+    if request.param == "postgres":
+        settings = _postgres_warehouse(
+            lineage_estate,
+            request.getfixturevalue("postgres_server"),
+            tmp_path_factory.mktemp("trace_postgres"),
+        )
+        engine = sa.create_engine(warehouse_url(settings))
+    else:
+        # Read-only: the file stays free for other readers while the module runs.
+        engine = sa.create_engine(
+            warehouse_url(lineage_estate.settings), connect_args={"read_only": True}
+        )
     with engine.connect() as connection:
         yield connection
     engine.dispose()
@@ -64,6 +96,7 @@ def test_a_store_day_figure_traces_to_the_till_file_lines_it_adds_up(connection,
     )
     assert trace.reconciles, trace.figures
     assert trace.figures["net_sales"]["mart"] == row["net_sales"]
+    assert trace.lines
     sources = lineage_estate.settings.sources_dir
     for traced in trace.lines:
         line_record = next(r for r in traced.records if r.role == "line")
@@ -79,20 +112,24 @@ def test_a_store_day_figure_traces_to_the_till_file_lines_it_adds_up(connection,
         assert header_in_file["txn_id"] == traced.line["order_id"]
 
 
-def test_an_online_figure_traces_to_the_api_objects_the_estate_served(connection, lineage_estate):
-    row = _busiest_row(connection, "TMALL")
+@pytest.mark.parametrize("platform", ["MALL", "TMALL", "JD"])
+def test_an_online_figure_traces_to_the_api_objects_the_estate_served(
+    connection, lineage_estate, platform
+):
+    row = _busiest_row(connection, platform)
     (trace,) = trace_sales_daily(
-        connection, str(row["sales_date"])[:10], "TMALL", row["store_code"], SCHEMA
+        connection, str(row["sales_date"])[:10], platform, row["store_code"], SCHEMA
     )
     assert trace.reconciles, trace.figures
+    assert trace.lines
     served = {}
-    for path in (lineage_estate.settings.sources_dir / "ecommerce" / "TMALL").glob("orders*"):
+    for path in (lineage_estate.settings.sources_dir / "ecommerce" / platform).glob("orders*"):
         for text in path.read_text(encoding="utf-8").splitlines():
             order = json.loads(text)
             served[(order["order_id"], order["updated_at"])] = order
     for traced in trace.lines:
         item = next(r for r in traced.records if r.role == "line")
-        assert item.origin.startswith("GET /v1/orders?platform=TMALL")
+        assert item.origin.startswith(f"GET /v1/orders?platform={platform}")
         version = served[(item.fields["order_id"], item.fields["order_updated_at"])]
         (source_item,) = [
             i for i in version["items"] if str(i["line_id"]) == item.fields["line_id"]

@@ -127,6 +127,11 @@ def test_postgres_marts_hold_duckdbs_numbers_and_bi_reader_reads_marts_only(
                 assert cursor.fetchone()[0] >= 0
             cursor.execute("select count(*) from marts.mart_channel_performance")
             assert cursor.fetchone()[0] > 0
+            # dbt's descriptions reach the published marts BI tools read
+            cursor.execute("select obj_description('marts.mart_channel_performance'::regclass)")
+            assert cursor.fetchone()[0]
+            cursor.execute("select col_description('marts.mart_channel_performance'::regclass, 1)")
+            assert cursor.fetchone()[0]
             for relation in CLOSED:
                 with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                     cursor.execute(f"select 1 from {relation} limit 1")

@@ -25,6 +25,7 @@ EXTRACT_DAGS = {
 WAREHOUSE_TASKS = {
     **{dag_id: {"extract"} for dag_id in EXTRACT_DAGS},
     "ronghe_transform": {
+        "check_inputs",
         "dbt_staging.dbt_producer_watcher",
         "quality_landed",
         "resolve_identity",
@@ -122,6 +123,23 @@ def test_the_transform_runs_the_identity_step_between_the_two_dbt_builds(dag_bag
         "resolve_identity",
         "publish_marts",
     }
+
+
+def test_the_transform_starts_by_checking_its_inputs_and_can_skip_everything_else(
+    dag_bag,
+) -> None:
+    dag = dag_bag.dags["ronghe_transform"]
+    check = dag.get_task("check_inputs")
+    assert type(check).__name__ == "_ShortCircuitDecoratedOperator"
+    # Every other task is downstream, whatever its trigger rule: a skip skips the whole run.
+    assert check.ignore_downstream_trigger_rules is True
+    assert dag.roots == [check]
+    assert {task.task_id for task in check.get_flat_relatives(upstream=False)} == {
+        task.task_id for task in dag.tasks if task is not check
+    }
+    # The fingerprint the run started from is what the publish records.
+    assert "check_inputs" in dag.get_task("publish_marts").upstream_task_ids
+    assert dag.params["force"] is False
 
 
 def test_dbt_runs_once_per_group_with_one_task_per_model(dag_bag, manifest) -> None:

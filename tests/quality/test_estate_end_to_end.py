@@ -56,6 +56,27 @@ def test_a_clean_estate_passes_the_gates_and_publishes(estate):
         )
 
 
+def test_published_marts_keep_dbts_descriptions(estate):
+    settings, *_ = estate
+    described = (
+        "select count(*) filter (where comment is not null), count(*) from duckdb_columns() "
+        "where schema_name = '{schema}' and table_name = 'mart_sales_daily'"
+    )
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        candidate = warehouse.execute(described.format(schema="marts_candidate")).fetchone()
+        published = warehouse.execute(described.format(schema="marts")).fetchone()
+    with duckdb.connect(str(serving_copy_path(settings)), read_only=True) as served:
+        served_columns = served.execute(described.format(schema="main")).fetchone()
+        (table_comment,) = served.execute(
+            "select comment from duckdb_tables() where table_name = 'mart_sales_daily'"
+        ).fetchone()
+
+    assert candidate[0] == candidate[1] > 5  # every column described by dbt
+    assert published == served_columns == candidate
+    assert table_comment
+
+
 def test_every_injected_defect_is_caught(estate):
     settings, sources, *_ = estate
 
