@@ -171,8 +171,7 @@ def _failed_ancestors(manifest: dict[str, Any], node: str, failed: set[str]) -> 
 
 def _skipped_event(manifest: dict[str, Any], node_id: str, failed: set[str]) -> dict[str, Any]:
     """An ABORT event for a model dbt did not build because something upstream failed."""
-    from openlineage.client.event_v2 import Job, OutputDataset, Run, RunEvent, RunState
-    from openlineage.client.facet_v2 import job_type_job
+    from openlineage.client.event_v2 import OutputDataset, Run, RunEvent, RunState
     from openlineage.client.serde import Serde
     from openlineage.client.uuid import generate_new_uuid
 
@@ -183,18 +182,7 @@ def _skipped_event(manifest: dict[str, Any], node_id: str, failed: set[str]) -> 
         eventType=RunState.ABORT,
         eventTime=datetime.now(UTC).isoformat(),
         run=Run(runId=str(generate_new_uuid())),
-        job=Job(
-            namespace=naming.JOB_NAMESPACE,
-            name=relation,
-            facets={
-                "jobType": job_type_job.JobTypeJobFacet(
-                    processingType="BATCH",
-                    integration="DBT",
-                    jobType="MODEL",
-                    producer=naming.PRODUCER,
-                )
-            },
-        ),
+        job=naming.batch_job(relation, "DBT", "MODEL"),
         outputs=[OutputDataset(namespace="", name=f"{node['schema']}.{relation}")],
         producer=naming.PRODUCER,
     )

@@ -142,8 +142,7 @@ def _event(
     outputs: list[Any],
     run_facets: Mapping[str, Any] | None = None,
 ) -> Any:
-    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
-    from openlineage.client.facet_v2 import job_type_job
+    from openlineage.client.event_v2 import Run, RunEvent, RunState
 
     facets = run_context_facets(settings)
     if parent is not None:
@@ -152,18 +151,7 @@ def _event(
         eventType=RunState[state],
         eventTime=datetime.now(UTC).isoformat(),
         run=Run(runId=run_id, facets={**facets, **(run_facets or {})}),
-        job=Job(
-            namespace=naming.JOB_NAMESPACE,
-            name=naming.extract_job(source),
-            facets={
-                "jobType": job_type_job.JobTypeJobFacet(
-                    processingType="BATCH",
-                    integration="RONGHE",
-                    jobType="EXTRACT",
-                    producer=naming.PRODUCER,
-                )
-            },
-        ),
+        job=naming.batch_job(naming.extract_job(source), "RONGHE", "EXTRACT"),
         inputs=inputs,
         outputs=outputs,
         producer=naming.PRODUCER,

@@ -285,8 +285,7 @@ def identity_event(
     run_facets: dict[str, Any] | None = None,
 ) -> Any:
     """One event of an identity run; `rows` (after the step) adds statistics and column lineage."""
-    from openlineage.client.event_v2 import InputDataset, Job, Run, RunEvent, RunState
-    from openlineage.client.facet_v2 import job_type_job
+    from openlineage.client.event_v2 import InputDataset, Run, RunEvent, RunState
 
     facets = run_context_facets(settings)
     if parent is not None:
@@ -299,18 +298,7 @@ def identity_event(
         eventType=RunState[state],
         eventTime=datetime.now(UTC).isoformat(),
         run=Run(runId=run_id, facets={**facets, **(run_facets or {})}),
-        job=Job(
-            namespace=naming.JOB_NAMESPACE,
-            name=JOB_NAME,
-            facets={
-                "jobType": job_type_job.JobTypeJobFacet(
-                    processingType="BATCH",
-                    integration="RONGHE",
-                    jobType="IDENTITY_RESOLUTION",
-                    producer=naming.PRODUCER,
-                )
-            },
-        ),
+        job=naming.batch_job(JOB_NAME, "RONGHE", "IDENTITY_RESOLUTION"),
         inputs=inputs,
         outputs=_outputs(settings, rows),
         producer=naming.PRODUCER,

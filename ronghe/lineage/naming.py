@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from openlineage.client.event_v2 import Job
+from openlineage.client.facet_v2 import job_type_job
+
 from ronghe.orchestration.assets import dataset_name
 from ronghe.settings import Settings
 
@@ -82,3 +85,19 @@ def extract_job(source: str) -> str:
 
 def dbt_model_job(model: str) -> str:
     return f"dbt.model.{model}"
+
+
+def batch_job(name: str, integration: str, job_type: str) -> Job:
+    """A job of our namespace with its type facet: what ran (a model, an extract, a check)."""
+    return Job(
+        namespace=JOB_NAMESPACE,
+        name=name,
+        facets={
+            "jobType": job_type_job.JobTypeJobFacet(
+                processingType="BATCH",
+                integration=integration,
+                jobType=job_type,
+                producer=PRODUCER,
+            )
+        },
+    )

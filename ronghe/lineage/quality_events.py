@@ -75,14 +75,12 @@ def checkpoint_event(settings: Settings, validation: Any, results: list[Any], pa
     """One suite's validation as a COMPLETE event with its assertions."""
     from openlineage.client.event_v2 import (
         InputDataset,
-        Job,
         OutputDataset,
         Run,
         RunEvent,
         RunState,
     )
     from openlineage.client.facet_v2 import data_quality_assertions_dataset as dq
-    from openlineage.client.facet_v2 import job_type_job
     from openlineage.client.uuid import generate_new_uuid
 
     assertions = [
@@ -101,18 +99,7 @@ def checkpoint_event(settings: Settings, validation: Any, results: list[Any], pa
         eventType=RunState.COMPLETE,
         eventTime=validation.validated_at.isoformat() + "Z",
         run=Run(runId=str(generate_new_uuid()), facets=_run_facets(settings, parent)),
-        job=Job(
-            namespace=naming.JOB_NAMESPACE,
-            name=f"quality.{validation.suite}",
-            facets={
-                "jobType": job_type_job.JobTypeJobFacet(
-                    processingType="BATCH",
-                    integration="GREAT_EXPECTATIONS",
-                    jobType="CHECKPOINT",
-                    producer=naming.PRODUCER,
-                )
-            },
-        ),
+        job=naming.batch_job(f"quality.{validation.suite}", "GREAT_EXPECTATIONS", "CHECKPOINT"),
         inputs=[
             InputDataset(
                 namespace=dataset.namespace,
