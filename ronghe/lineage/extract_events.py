@@ -19,7 +19,7 @@ from typing import Any
 
 from ronghe.lineage import naming
 from ronghe.lineage.emit import current_task_run, emit, events_file
-from ronghe.lineage.run_context import run_context_facets
+from ronghe.lineage.run_context import error_facet, run_context_facets
 from ronghe.orchestration.assets import split_dataset_name
 from ronghe.settings import Settings
 
@@ -144,9 +144,7 @@ def _event(
 ) -> Any:
     from openlineage.client.event_v2 import Run, RunEvent, RunState
 
-    facets = run_context_facets(settings)
-    if parent is not None:
-        facets["parent"] = parent
+    facets = run_context_facets(settings, parent)
     return RunEvent(
         eventType=RunState[state],
         eventTime=datetime.now(UTC).isoformat(),
@@ -221,7 +219,7 @@ def extract_lineage(
     Outside an Airflow task the events go to the `ronghe` run file of the source.
     """
     from openlineage.client.event_v2 import OutputDataset
-    from openlineage.client.facet_v2 import error_message_run, external_query_run
+    from openlineage.client.facet_v2 import external_query_run
     from openlineage.client.uuid import generate_new_uuid
 
     task = current_task_run()
@@ -247,11 +245,7 @@ def extract_lineage(
     try:
         yield holder
     except Exception as error:
-        failure = error_message_run.ErrorMessageRunFacet(
-            message=f"{type(error).__name__}: {error}"[:4000],
-            programmingLanguage="python",
-            producer=naming.PRODUCER,
-        )
+        failure = error_facet(error)
         event = _event(
             settings,
             "FAIL",

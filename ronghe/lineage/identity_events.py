@@ -34,7 +34,7 @@ from typing import Any
 
 from ronghe.lineage import naming
 from ronghe.lineage.emit import current_task_run, emit, events_file
-from ronghe.lineage.run_context import run_context_facets
+from ronghe.lineage.run_context import error_facet, run_context_facets
 from ronghe.settings import Settings
 
 JOB_NAME = "identity.resolve"
@@ -287,9 +287,7 @@ def identity_event(
     """One event of an identity run; `rows` (after the step) adds statistics and column lineage."""
     from openlineage.client.event_v2 import InputDataset, Run, RunEvent, RunState
 
-    facets = run_context_facets(settings)
-    if parent is not None:
-        facets["parent"] = parent
+    facets = run_context_facets(settings, parent)
     inputs = [
         InputDataset(namespace=dataset.namespace, name=dataset.name)
         for dataset in (naming.warehouse_dataset(settings, *name.split(".")) for name in INPUTS)
@@ -311,7 +309,6 @@ def identity_lineage(settings: Settings) -> Iterator[None]:
 
     Outside an Airflow task the events go to the `ronghe` run file `identity.resolve`.
     """
-    from openlineage.client.facet_v2 import error_message_run
     from openlineage.client.uuid import generate_new_uuid
 
     task = current_task_run()
@@ -326,11 +323,7 @@ def identity_lineage(settings: Settings) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        failure = error_message_run.ErrorMessageRunFacet(
-            message=f"{type(error).__name__}: {error}"[:4000],
-            programmingLanguage="python",
-            producer=naming.PRODUCER,
-        )
+        failure = error_facet(error)
         event = identity_event(
             settings, "FAIL", run_id, parent, run_facets={"errorMessage": failure}
         )

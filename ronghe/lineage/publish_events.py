@@ -51,9 +51,7 @@ def publish_event(
     from openlineage.client.uuid import generate_new_uuid
 
     namespace = naming.warehouse_namespace(settings)
-    run_facets = run_context_facets(settings)
-    if parent is not None:
-        run_facets["parent"] = parent
+    run_facets = run_context_facets(settings, parent)
     inputs, outputs = [], []
     for table, count in sorted(rows.items()):
         candidate = naming.warehouse_dataset(settings, CANDIDATE_SCHEMA, table)

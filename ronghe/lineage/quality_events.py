@@ -64,13 +64,6 @@ def _rows(settings: Settings, run_id: str, layers: list[str]) -> tuple[list, lis
     return list(validations), list(results)
 
 
-def _run_facets(settings: Settings, parent: Any) -> dict[str, Any]:
-    facets = run_context_facets(settings)
-    if parent is not None:
-        facets["parent"] = parent
-    return facets
-
-
 def checkpoint_event(settings: Settings, validation: Any, results: list[Any], parent: Any) -> Any:
     """One suite's validation as a COMPLETE event with its assertions."""
     from openlineage.client.event_v2 import (
@@ -98,7 +91,7 @@ def checkpoint_event(settings: Settings, validation: Any, results: list[Any], pa
     return RunEvent(
         eventType=RunState.COMPLETE,
         eventTime=validation.validated_at.isoformat() + "Z",
-        run=Run(runId=str(generate_new_uuid()), facets=_run_facets(settings, parent)),
+        run=Run(runId=str(generate_new_uuid()), facets=run_context_facets(settings, parent)),
         job=naming.batch_job(f"quality.{validation.suite}", "GREAT_EXPECTATIONS", "CHECKPOINT"),
         inputs=[
             InputDataset(

@@ -56,16 +56,30 @@ def config_hash(settings: Settings) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def run_context_facets(settings: Settings) -> dict[str, Any]:
-    """The run facets of every event Ronghe writes itself."""
+def run_context_facets(settings: Settings, parent: Any = None) -> dict[str, Any]:
+    """The run facets of every event Ronghe writes itself; `parent`: the task run it belongs to."""
     from openlineage.client.facet_v2 import processing_engine_run, tags_run
 
-    return {
+    facets = {
         "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
             version=code_version(), name="ronghe", producer=PRODUCER
         ),
         "tags": tags_run.TagsRunFacet(tags=context_tags(settings), producer=PRODUCER),
     }
+    if parent is not None:
+        facets["parent"] = parent
+    return facets
+
+
+def error_facet(error: BaseException) -> Any:
+    """The run facet of a step that raised: the exception's type and message."""
+    from openlineage.client.facet_v2 import error_message_run
+
+    return error_message_run.ErrorMessageRunFacet(
+        message=f"{type(error).__name__}: {error}"[:4000],
+        programmingLanguage="python",
+        producer=PRODUCER,
+    )
 
 
 def context_tags(settings: Settings) -> list[Any]:
