@@ -28,6 +28,7 @@ import pandas as pd
 
 from ronghe.identity.blocking import candidate_pairs
 from ronghe.identity.config import load_identity_config
+from ronghe.identity.disjoint_set import DisjointSet
 from ronghe.identity.records import MemberRecord, build_records
 from ronghe.identity.step import INPUTS as MEMBER_INPUTS
 from ronghe.identity.store import Warehouse, open_warehouse
@@ -124,21 +125,14 @@ def evidence_ceiling(
     candidate key with any of them. Evaluation passes only the records of such
     people, so a placeholder key (`max_block_size`) is judged among those.
     """
-    parent = list(range(len(records)))
-
-    def find(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
-
+    sets = DisjointSet(len(records))
     person = [truth.get(record.record_id) for record in records]
     linked: set[int] = set()
     for left, right in candidate_pairs(records, max_block_size).pairs:
         if person[left] is not None and person[left] == person[right]:
-            parent[find(left)] = find(right)
+            sets.union(left, right)
             linked.update((left, right))
-    best = {record.record_id: str(find(i)) for i, record in enumerate(records)}
+    best = {record.record_id: str(sets.find(i)) for i, record in enumerate(records)}
     scores = score_members(truth, best)
     sizes = Counter(truth.values())
     unreachable = sum(

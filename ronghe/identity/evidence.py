@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ronghe.identity.blocking import blocking_keys
+from ronghe.identity.disjoint_set import DisjointSet
 from ronghe.identity.names import Name
 from ronghe.identity.records import CONTACT_COLUMNS, RECORD_COLUMNS, MemberRecord, RecordId
 from ronghe.identity.store import PostgresWarehouse, Warehouse
@@ -85,25 +86,14 @@ def components(records: Sequence[MemberRecord], oversized: Iterable[str]) -> lis
     """For each record, its component of the blocking graph: records joined by keys that
     are not placeholders, named by the smallest record id in it."""
     excluded = set(oversized)
-    parent = list(range(len(records)))
-
-    def find(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
-
+    sets = DisjointSet(len(records))
     first_with: dict[str, int] = {}
     for index, record in enumerate(records):
         for key in blocking_keys(record):
-            if key in excluded:
-                continue
-            other = first_with.setdefault(key, index)
-            a, b = find(index), find(other)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+            if key not in excluded:
+                sets.union(index, first_with.setdefault(key, index))
     # records are sorted by id, so a component's root is its smallest record
-    return [component_name(records[find(i)].record_id) for i in range(len(records))]
+    return [component_name(records[sets.find(i)].record_id) for i in range(len(records))]
 
 
 def component_name(record_id: RecordId) -> str:
