@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -335,6 +336,22 @@ def _pg_type(duckdb_type: str) -> str:
     if duckdb_type in {"HUGEINT", "UBIGINT", "UINTEGER"}:
         return "NUMERIC"
     return "TEXT"
+
+
+@contextmanager
+def sink_transaction(warehouse: str, lock_name: str) -> Iterator[Sink]:
+    """A sink holding one transaction: committed when the block ends, rolled back
+    (and the error raised) when it raises; closed either way."""
+    sink = open_sink(warehouse)
+    try:
+        sink.begin(lock_name)
+        yield sink
+        sink.commit()
+    except BaseException:
+        sink.rollback()
+        raise
+    finally:
+        sink.close()
 
 
 def open_sink(warehouse: str, read_only: bool = False) -> Sink:

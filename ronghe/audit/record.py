@@ -25,21 +25,12 @@ ERASURE = "erasure.completed"
 
 def record_run(settings: Any, run_id: str, action: str, **details: Any) -> dict[str, Any]:
     """A run started or finished, with the code version and configuration hash it ran."""
-    from extractors.sinks import open_sink
+    from extractors.sinks import sink_transaction
     from ronghe.lineage.run_context import code_version, config_hash
 
     details = {"code_version": code_version(), "config_hash": config_hash(settings), **details}
-    sink = open_sink(settings.warehouse)
-    try:
-        sink.begin("audit")
-        entry = append(sink, action, actor=PIPELINE_ACTOR, run_id=run_id, details=details)
-        sink.commit()
-    except BaseException:
-        sink.rollback()
-        raise
-    finally:
-        sink.close()
-    return entry
+    with sink_transaction(settings.warehouse, "audit") as sink:
+        return append(sink, action, actor=PIPELINE_ACTOR, run_id=run_id, details=details)
 
 
 def record_publish(connection: Any, decision: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from extractors.sinks import Sink, open_sink, qualified, quote
+from extractors.sinks import Sink, qualified, quote, sink_transaction
 from ronghe.audit.record import record_erasure
 from ronghe.privacy.catalog import (
     MASKED_CATEGORIES,
@@ -132,9 +132,8 @@ def erase(
         raise ValueError("name exactly one of a member key or a (system, record id) pair")
     key = privacy_key(settings)
     classification = load_classification()
-    sink = open_sink(settings.warehouse)
-    try:
-        sink.begin("privacy")
+    scope = "member" if member_key else "source_record"
+    with sink_transaction(settings.warehouse, "privacy") as sink:
         ensure_register(sink)
         subject = resolve_member(sink, member_key) if member_key else resolve_record(sink, *record)
         values = collect_values(sink, subject, classification)
@@ -154,7 +153,7 @@ def erase(
                 erasure_id,
                 datetime.now(UTC).replace(tzinfo=None),
                 requested_by,
-                "member" if member_key else "source_record",
+                scope,
                 subject.member_key,
                 len(subject.records),
                 registered,
@@ -162,13 +161,7 @@ def erase(
             ),
         )
         record_actions(sink, actions, erasure_id=erasure_id, batch_id=None)
-        record_erasure(sink, erasure_id, requested_by, "member" if member_key else "source_record")
-        sink.commit()
-    except BaseException:
-        sink.rollback()
-        raise
-    finally:
-        sink.close()
+        record_erasure(sink, erasure_id, requested_by, scope)
     return ErasureResult(erasure_id, subject.member_key, len(subject.records), registered, actions)
 
 
