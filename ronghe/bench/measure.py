@@ -12,6 +12,7 @@ import os
 import platform
 import resource
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -80,3 +81,19 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def settings_under(env: Mapping[str, str]) -> Any:
+    """What `load_settings` reads with `env` set; this process's environment stays as it was."""
+    from ronghe.settings import load_settings
+
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        return load_settings()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

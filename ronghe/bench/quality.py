@@ -238,18 +238,9 @@ def _environment(home: Path, sources: Path) -> dict[str, str]:
 
 
 def _settings(home: Path, sources: Path) -> Settings:
-    from ronghe.settings import load_settings
+    from ronghe.bench.measure import settings_under
 
-    saved = {key: os.environ.get(key) for key in _environment(home, sources)}
-    os.environ.update(_environment(home, sources))
-    try:
-        return load_settings()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return settings_under(_environment(home, sources))
 
 
 def _build_step(step: str) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ronghe.bench.dbt import bench_dbt_layer
-from ronghe.bench.measure import measure
+from ronghe.bench.measure import measure, settings_under
 from ronghe.bench.quality import GOAL_RATIO as QUALITY_GOAL_RATIO
 from ronghe.bench.quality import GOAL_SLACK_SECONDS as QUALITY_GOAL_SLACK
 
@@ -115,9 +115,7 @@ class PlainPipeline:
         return {**_plain(measured), "sources": measured["result"]}
 
     def _quality(self, label: str, with_bound: bool) -> dict[str, Any]:
-        from ronghe.settings import load_settings
-
-        settings = _settings_for(self.env, load_settings)
+        settings = settings_under(self.env)
         gates = measure(
             "ronghe.bench.quality:_run_gates",
             settings,
@@ -160,21 +158,6 @@ class PlainPipeline:
 
 def _plain(measured: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
-
-
-def _settings_for(env: dict[str, str], load: Any) -> Any:
-    import os
-
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        return load()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def extract_all() -> dict[str, Any]:
