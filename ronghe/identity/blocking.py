@@ -1,7 +1,7 @@
 """Candidate pairs: only records sharing a key are compared.
 
 Keys: union_id, e-mail, full phone, member card (shown when collecting an
-online order), mask key (a masked phone meets every
+online order, or a buyer's coupon was redeemed with), mask key (a masked phone meets every
 phone, full or masked, with the same first three and last four digits), and
 pinyin of a real name plus birth date. A key value shared by more records
 than `max_block_size` is a placeholder (a shop's own phone typed for walk-in
@@ -63,7 +63,7 @@ def blocking_keys(record: MemberRecord) -> Iterator[str]:
     candidates = [f"union:{value}" for value in record.union_ids]
     candidates += [f"email:{value}" for value in record.emails]
     candidates += [f"phone:{value}" for value in record.phones]
-    candidates += [f"card:{value}" for value in record.cards]
+    candidates += [f"card:{value}" for value in record.cards | record.coupon_cards]
     candidates += [f"mask:{value}" for value in record.masks]
     candidates += [f"mask:{value}" for value in record.phone_masks.values()]
     if record.birth_date is not None:

@@ -46,7 +46,8 @@ class Calibration:
     collision_rate: dict[str, float]
     """Mask prefix -> expected number of known phones a stranger's mask fits by chance."""
     masked_collision_rate: dict[str, float]
-    """Mask prefix -> expected number of other masked accounts a stranger's mask fits by chance."""
+    """`PLATFORM:prefix` -> expected number of masked accounts on the other platforms a
+    stranger's mask fits by chance (one person has one account per platform)."""
     second_account_share: float
     """Share of marketplace buyers with another marketplace account under the same phone."""
     name_birth_coincidence: dict[str, float]
@@ -58,10 +59,11 @@ class Calibration:
         collisions = self.collision_rate.get(mask_key.split("-")[0], 0.0)
         return share / (share + (1.0 - share) * collisions) if collisions else 1.0 - 1e-6
 
-    def masked_phones_prior(self, mask_key: str) -> float:
-        """P(two marketplace accounts whose masks fit each other are one person)."""
+    def masked_phones_prior(self, mask_key: str, platforms: tuple[str, str]) -> float:
+        """P(two marketplace accounts on `platforms` whose masks fit each other are one person)."""
         share = self.second_account_share
-        collisions = self.masked_collision_rate.get(mask_key.split("-")[0], 0.0)
+        prefix = mask_key.split("-")[0]
+        collisions = max(self.masked_collision_rate.get(f"{p}:{prefix}", 0.0) for p in platforms)
         return share / (share + (1.0 - share) * collisions) if collisions else 1.0 - 1e-6
 
     def name_birth_date_prior(self, pinyin_key: str, double_registration_share: float) -> float:
@@ -97,18 +99,25 @@ def calibrate(records: Sequence[MemberRecord], rules: MemberRules) -> Calibratio
 
 
 def _masked_collision_rates(records: Sequence[MemberRecord]) -> dict[str, float]:
-    masks_by_prefix: dict[str, set[str]] = defaultdict(set)
+    """Per platform and prefix, the distinct masks other platforms' accounts hold, over 10,000:
+    an account is compared with accounts on other platforms only (`clustering`)."""
+    masks: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in records:
         for mask in record.masks:
-            masks_by_prefix[mask.split("-")[0]].add(mask)
-    return {
-        prefix: _two_digits(len(masks) / MASKED_DIGITS) for prefix, masks in masks_by_prefix.items()
-    }
+            masks[(record.source_system, mask.split("-")[0])].add(mask)
+    platforms = {platform for platform, _ in masks}
+    prefixes = {prefix for _, prefix in masks}
+    rates = {}
+    for platform in platforms:
+        for prefix in prefixes:
+            others = set().union(*(masks.get((p, prefix), set()) for p in platforms - {platform}))
+            rates[f"{platform}:{prefix}"] = _two_digits(len(others) / MASKED_DIGITS)
+    return rates
 
 
 def _second_account_share(records: Sequence[MemberRecord], rules: MemberRules) -> float:
-    """Measured on named marketplace buyers: the share whose mask and name match another
-    masked account's (the configured `masked_phones` prior until enough are named)."""
+    """Measured on named marketplace buyers: the share whose mask and name match a masked
+    account's on another platform (the configured `masked_phones` prior until enough are named)."""
     named = [r for r in records if r.masks and r.real_names and not r.phones]
     by_mask: dict[str, list[MemberRecord]] = defaultdict(list)
     for record in named:
@@ -120,7 +129,7 @@ def _second_account_share(records: Sequence[MemberRecord], rules: MemberRules) -
         1
         for record in named
         if any(
-            other is not record and names_equivalent(a, b)
+            other.source_system != record.source_system and names_equivalent(a, b)
             for mask in record.masks
             for other in by_mask[mask]
             for a in record.real_names

@@ -20,6 +20,11 @@ Order of work (each step deterministic, ties broken by record order):
    nameless accounts, or between two named people (equivalent names with the
    same birth date).
 
+Scored evidence never puts two accounts on one online platform into one
+person (steps 3 and 4): a platform binds a phone number to one account, and
+only store members register twice (CONTRACT.md section 5), so a second
+account on a shared phone is a relative's; such pairs go to review.
+
 Pairs that could not merge, or scored between review and accept, go to the
 review queue.
 """
@@ -36,6 +41,11 @@ from ronghe.identity.config import MemberRules
 from ronghe.identity.names import Name, names_equivalent
 from ronghe.identity.records import MemberRecord
 from ronghe.identity.rules import CONFLICT, DETERMINISTIC, DETERMINISTIC_RULES, SCORED, Verdict
+
+POS_SYSTEM = "POS_MEMBER"
+"""Store members may register twice (CONTRACT.md section 5); online accounts are one per
+person and platform, as a platform binds a phone number to one account."""
+SAME_PLATFORM = "already holds an account on this platform"
 
 _RULE_RANK = {rule: rank for rank, rule in enumerate(("override_merge", *DETERMINISTIC_RULES))}
 
@@ -88,6 +98,8 @@ class _Profile:
     genders: set[str]
     union_ids: set[str]
     forbidden: set[int]
+    platforms: set[str]
+    """Online platforms the cluster holds an account on."""
 
 
 class ConstrainedClusters:
@@ -103,6 +115,7 @@ class ConstrainedClusters:
                 genders={record.gender} if record.gender else set(),
                 union_ids=set(record.union_ids),
                 forbidden=set(),
+                platforms=set() if record.source_system == POS_SYSTEM else {record.source_system},
             )
             for index, record in enumerate(records)
         }
@@ -154,6 +167,11 @@ class ConstrainedClusters:
         big.genders |= small.genders
         big.union_ids |= small.union_ids
         big.forbidden |= small.forbidden
+        big.platforms |= small.platforms
+
+    def share_platform(self, left: int, right: int) -> bool:
+        """Do the two clusters each hold an account on the same online platform?"""
+        return bool(self.profile(left).platforms & self.profile(right).platforms)
 
 
 def resolve_clusters(
@@ -200,7 +218,11 @@ def resolve_clusters(
         # a nameless account joins a named person only through attach_nameless,
         # which insists on exactly one fitting person
         named = (bool(clusters.profile(edge.left).names), bool(clusters.profile(edge.right).names))
-        if named[0] == named[1]:
+        if named[0] != named[1]:
+            continue
+        if clusters.share_platform(edge.left, edge.right):
+            run.queue(edge, SAME_PLATFORM)
+        else:
             run.try_merge(edge)
     for edge in scored:
         if (
@@ -280,6 +302,9 @@ class _Run:
     def _attach(self, members: list[int], edges: list[Edge]) -> None:
         inside = set(members)
         best: dict[int, Edge] = {}
+        # people who already hold an account on this record's platform are left
+        # to a steward: on a shared phone they are the relative, not the holder
+        held: dict[int, Edge] = {}
         for edge in edges:
             other = edge.right if edge.left in inside else edge.left
             if other in inside:
@@ -291,10 +316,11 @@ class _Run:
                 continue
             if not self.holders.compatible(members, target, edge.verdict.via):
                 continue
-            current = best.get(target)
+            pool = held if self.clusters.share_platform(members[0], other) else best
+            current = pool.get(target)
             if current is None or edge.verdict.probability > current.verdict.probability:
-                best[target] = edge
-        if not best:
+                pool[target] = edge
+        if not best and not held:
             return
         # An attachment made by an earlier run stays while its own evidence
         # still clears the accept probability: another person's new record
@@ -311,9 +337,9 @@ class _Run:
         # Exactly one of the fitting people (or none) is this record's: each
         # candidate's posterior is its odds over one plus the sum of all odds.
         odds = {target: _odds(edge.verdict.probability) for target, edge in best.items()}
-        top = max(best, key=lambda target: (odds[target], -target))
-        posterior = odds[top] / (1.0 + sum(odds.values()))
-        if posterior >= self.rules.accept_probability:
+        top = max(best, key=lambda target: (odds[target], -target), default=None)
+        posterior = 0.0 if top is None else odds[top] / (1.0 + sum(odds.values()))
+        if top is not None and posterior >= self.rules.accept_probability:
             edge = best[top]
             verdict = edge.verdict
             evidence = {**verdict.evidence, "candidates": len(best)}
@@ -326,13 +352,16 @@ class _Run:
             )
             return
         fitting = [
-            e for e in best.values() if e.verdict.probability >= self.rules.review_probability
+            e
+            for e in (*best.values(), *held.values())
+            if e.verdict.probability >= self.rules.review_probability
         ]
-        reason = (
-            f"{len(best)} people fit this record's evidence"
-            if len(best) > 1
-            else "probability between review and accept"
-        )
+        if len(best) + len(held) > 1:
+            reason = f"{len(best) + len(held)} people fit this record's evidence"
+        elif held:
+            reason = SAME_PLATFORM
+        else:
+            reason = "probability between review and accept"
         for edge in sorted(fitting, key=lambda e: (e.left, e.right)):
             self.queue(edge, reason)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ronghe.config import section
 
-PRIOR_KEYS = ("phone", "masked_phones", "email", "pickup_card")
+PRIOR_KEYS = ("phone", "masked_phones", "email", "pickup_card", "coupon_card")
 EVIDENCE_KEYS = ("city", "nickname", "nickname_name", "gender", "email")
 
 

@@ -162,6 +162,7 @@ def to_json(record: MemberRecord) -> str:
             "u": sorted(record.union_ids),
             "c": sorted(record.cities),
             "cd": sorted(record.cards),
+            "cc": sorted(record.coupon_cards),
             "f": _iso(record.first_seen),
             "l": _iso(record.last_seen),
         },
@@ -191,6 +192,7 @@ def from_json(record_id: RecordId, text: str) -> MemberRecord:
         union_ids=frozenset(data["u"]),
         cities=frozenset(data["c"]),
         cards=frozenset(data["cd"]),
+        coupon_cards=frozenset(data.get("cc", ())),
         first_seen=_stamp(data["f"]),
         last_seen=_stamp(data["l"]),
     )

@@ -8,7 +8,7 @@ section 6). Its evidence comes from two inputs built by the dbt models in
   gender, birth date, when and where it was registered);
 - `int_member_contacts_observed`: every distinct name, phone, e-mail,
   union_id, city and member card the record was seen with, where
-  (`evidence_source`: REGISTRATION, TILL, ORDER, PICKUP) and when (first and
+  (`evidence_source`: REGISTRATION, TILL, ORDER, PICKUP, COUPON) and when (first and
   last time).
 """
 
@@ -81,6 +81,8 @@ class MemberRecord:
     cities: frozenset[str] = frozenset()
     cards: frozenset[str] = frozenset()
     """Member cards: a POS record's own, or those shown when collecting a buyer's orders."""
+    coupon_cards: frozenset[str] = frozenset()
+    """Member cards a buyer's coupons were redeemed with at a till."""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
 
@@ -130,6 +132,7 @@ def _apply_contacts(record: MemberRecord, rows: Iterable[Any], region: str) -> N
     union_ids: set[str] = set()
     cities: set[str] = set()
     cards: set[str] = {record.source_record_id} if record.source_system == "POS_MEMBER" else set()
+    coupon_cards: set[str] = set()
     first_seen, last_seen = record.registered_at, record.registered_at
     for row in rows:
         span = _span(row.first_seen_at, row.last_seen_at, record.registered_at)
@@ -164,7 +167,7 @@ def _apply_contacts(record: MemberRecord, rows: Iterable[Any], region: str) -> N
             cities.add(city)
         card = _text(row.card_no)
         if card:
-            cards.add(card)
+            (coupon_cards if row.evidence_source == "COUPON" else cards).add(card)
     # A phone given at an online order's pick-up only counts when it fits the
     # account's own (masked) phone: someone else may collect the order.
     for phone, span in pickup_phones:
@@ -180,6 +183,7 @@ def _apply_contacts(record: MemberRecord, rows: Iterable[Any], region: str) -> N
     record.union_ids = frozenset(union_ids)
     record.cities = frozenset(cities)
     record.cards = frozenset(cards)
+    record.coupon_cards = frozenset(coupon_cards)
     record.first_seen, record.last_seen = first_seen, last_seen
 
 

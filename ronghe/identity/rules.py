@@ -4,8 +4,9 @@ Three outcomes:
 
 - a **deterministic** match, when a strong key is shared: the same WeChat
   union_id, or the same e-mail / full phone / masked phone / member card
-  (shown when collecting the buyer's online order) together with an
-  equivalent real name (exact after normalisation, or a homophone);
+  (shown when collecting the buyer's online order, or used at a till to
+  redeem the buyer's coupon) together with an equivalent real name (exact
+  after normalisation, or a homophone);
 - a **scored** pair, when the records share a contact but at least one has no
   real name (a marketplace nickname), or when they share only an equivalent
   name and a birth date: a Fellegi-Sunter probability from a prior (the
@@ -43,9 +44,11 @@ DETERMINISTIC_RULES = (
     "phone_homophone",
     "masked_phone_name",
     "pickup_card_name",
+    "coupon_card_name",
 )
 SCORED_RULES = (
-    "phone", "email", "pickup_card", "masked_phone", "masked_phones", "name_birth_date",
+    "phone", "email", "pickup_card", "coupon_card", "masked_phone", "masked_phones",
+    "name_birth_date",
 )  # fmt: skip
 
 
@@ -83,6 +86,8 @@ def compare(
     shared_phones = sorted(left.phones.keys() & right.phones.keys())
     shared_masks = _shared_masks(left, right)
     shared_cards = left.cards & right.cards
+    # a coupon card is compared with the other side's own and pick-up cards
+    shared_coupon_cards = (left.coupon_cards & right.cards) | (right.coupon_cards & left.cards)
     if name_relation is not None:
         evidence: dict[str, Any] = {"name": name_relation}
         if shared_emails:
@@ -95,6 +100,8 @@ def compare(
             return Verdict(DETERMINISTIC, "masked_phone_name", 1.0, via, evidence)
         if shared_cards:
             return Verdict(DETERMINISTIC, "pickup_card_name", 1.0, None, evidence)
+        if shared_coupon_cards:
+            return Verdict(DETERMINISTIC, "coupon_card_name", 1.0, None, evidence)
         if left.birth_date is not None and left.birth_date == right.birth_date:
             key = min(name.pinyin_key for name in left.real_names)
             prior = calibration.name_birth_date_prior(key, rules.double_registration_share)
@@ -109,10 +116,13 @@ def compare(
         return _scored("email", None, rules.prior["email"], left, right, rules, {})
     if shared_cards:
         return _scored("pickup_card", None, rules.prior["pickup_card"], left, right, rules, {})
+    if shared_coupon_cards:
+        return _scored("coupon_card", None, rules.prior["coupon_card"], left, right, rules, {})
     if shared_masks:
         mask = shared_masks[0]
         if mask in left.masks and mask in right.masks:
-            prior = calibration.masked_phones_prior(mask)
+            platforms = (left.source_system, right.source_system)
+            prior = calibration.masked_phones_prior(mask, platforms)
             return _scored("masked_phones", ("mask", mask), prior, left, right, rules, {})
         prior = calibration.masked_phone_prior(mask)
         return _scored("masked_phone", ("mask", mask), prior, left, right, rules, {})

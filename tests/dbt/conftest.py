@@ -13,10 +13,16 @@ from tests.dbt.pipeline import build, land_estate, settings_for
 SCALE = 0.02
 SEED = 42
 DAYS = 8
-# Staging, every mart with the models it reads, and the stock and shipment
-# facts, with their tests (the identity engine's models are not built here:
-# its tables stay empty in these tests).
-BUILT_MODELS = ("staging", "+path:models/marts", "+fct_stock_movements", "+fct_shipments")
+# Staging, the identity engine's inputs, every mart with the models it reads,
+# and the stock and shipment facts, with their tests (the identity engine does
+# not run here: its tables stay empty in these tests).
+BUILT_MODELS = (
+    "staging",
+    "path:models/intermediate/identity",
+    "+path:models/marts",
+    "+fct_stock_movements",
+    "+fct_shipments",
+)
 
 
 @pytest.fixture(scope="session")

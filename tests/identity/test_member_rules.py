@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.identity.builders import Rec, match, queued, same_person
+from ronghe.identity.calibration import calibrate
+from tests.identity.builders import CONFIG, Rec, match, queued, records_of, same_person
 
 PHONE = "13800138000"
 MASKED = "138****8000"
@@ -296,3 +297,87 @@ def test_the_card_shown_when_collecting_an_order_links_a_nickname_buyer_to_the_c
     )
     assert same_person(outcome, records, "C1", "B1")
     assert "pickup_card" in outcome.resolution.matched_by
+
+
+def test_a_card_that_redeemed_the_buyers_coupon_links_the_buyer_to_the_card() -> None:
+    coupon = {"evidence_source": "COUPON", "card_no": "C1", "first": "2024-03-01 10:00:00"}
+    outcome, records = match(
+        [
+            Rec("POS_MEMBER", "C1", city="上海市"),
+            Rec("TMALL", "B1", name="tb_88231", city="上海市", seen=[coupon]),
+            Rec("TMALL", "B2", name="tb_55555", city="上海市"),
+        ]
+    )
+    assert same_person(outcome, records, "C1", "B1")
+    assert not same_person(outcome, records, "C1", "B2")
+    assert "coupon_card" in outcome.resolution.matched_by
+
+
+def test_a_coupon_card_with_the_same_name_is_deterministic_and_a_different_name_conflicts() -> None:
+    coupon = {"evidence_source": "COUPON", "card_no": "C1", "first": "2024-03-01 10:00:00"}
+    outcome, records = match(
+        [
+            Rec("POS_MEMBER", "C1", name="王伟", phone="13800138000"),
+            Rec("MALL", "B1", name="王 偉", seen=[coupon]),
+            Rec("POS_MEMBER", "C2", name="李娜", phone="13900139000"),
+            Rec("JD", "B2", name="张敏", seen=[{**coupon, "card_no": "C2"}]),
+        ]
+    )
+    assert same_person(outcome, records, "C1", "B1")
+    assert "coupon_card_name" in outcome.resolution.matched_by
+    # a relative redeeming the buyer's coupon: the names keep them apart
+    assert not same_person(outcome, records, "C2", "B2")
+
+
+def test_a_coupon_card_is_not_a_link_between_two_buyers_who_never_showed_it() -> None:
+    coupon = {"evidence_source": "COUPON", "card_no": "C9", "first": "2024-03-01 10:00:00"}
+    outcome, records = match(
+        [
+            Rec("TMALL", "B1", name="tb_1", city="上海市", seen=[coupon]),
+            Rec("JD", "B2", name="jd_2", city="上海市", seen=[coupon]),
+        ]
+    )
+    assert not same_person(outcome, records, "B1", "B2")
+
+
+def test_a_nickname_account_on_a_platform_the_phone_holder_already_uses_is_a_relative() -> None:
+    city = {"phone": MASKED, "city": "杭州市", "first": "2024-01-05 10:00:00"}
+    holder = [
+        Rec("POS_MEMBER", "C1", name="周杰", phone=PHONE, city="杭州市"),
+        Rec("TMALL", "tb1", name="周杰", phone=MASKED, seen=[city]),
+    ]
+    relative = Rec("TMALL", "tb2", name="奔跑的橙子", phone=MASKED, seen=[city])
+    outcome, records = match([*holder, relative])
+    assert same_person(outcome, records, "C1", "tb1")
+    assert not same_person(outcome, records, "C1", "tb2")
+    assert queued(outcome, records, "C1", "tb2")
+    assert any(item.reason == "already holds an account on this platform" for item in
+               outcome.resolution.review)  # fmt: skip
+    # the same account on another platform is the holder's own
+    outcome, records = match([*holder, Rec("JD", "jd2", name="奔跑的橙子", phone=MASKED,
+                                           seen=[city])])  # fmt: skip
+    assert same_person(outcome, records, "C1", "jd2")
+
+
+def test_two_nickname_accounts_on_one_platform_and_phone_stay_apart() -> None:
+    seen = {"phone": MASKED, "city": "杭州市", "first": "2024-01-05 10:00:00"}
+    outcome, records = match(
+        [
+            Rec("JD", "jd1", name="奔跑的橙子", phone=MASKED, seen=[seen]),
+            Rec("JD", "jd2", name="快乐的小猫", phone=MASKED, seen=[seen]),
+            Rec("TMALL", "tb1", name="tb123456", phone=MASKED, seen=[seen]),
+        ]
+    )
+    assert not same_person(outcome, records, "jd1", "jd2")
+    assert sum(same_person(outcome, records, "tb1", jd) for jd in ("jd1", "jd2")) <= 1
+
+
+def test_accounts_are_compared_with_other_platforms_so_only_their_masks_crowd_the_space() -> None:
+    tmall = [Rec("TMALL", f"t{n}", name="tb_x", phone=f"138****{n:04d}") for n in range(3000)]
+    jd = [Rec("JD", f"j{n}", name="jd_x", phone=f"138****{n:04d}") for n in range(1000)]
+    calibration = calibrate(records_of([*tmall, *jd]), CONFIG.members)
+    assert calibration.masked_collision_rate == {"TMALL:138": 0.1, "JD:138": 0.3}
+    # a TMALL-JD pair is weighed against the more crowded side
+    crowded = calibration.masked_phones_prior("138-0001", ("TMALL", "JD"))
+    assert crowded == calibration.masked_phones_prior("138-0001", ("JD", "JD"))
+    assert crowded < calibration.masked_phones_prior("138-0001", ("TMALL", "TMALL"))

@@ -2,8 +2,9 @@
 -- seen with, and when: the name, phone, e-mail, union_id and city given at
 -- registration, the phone typed at the till with a member card, the buyer
 -- fields of online orders, and the phone given when collecting an online
--- order at a store, with the member card shown then (evidence_source
--- REGISTRATION, TILL, ORDER, PICKUP).
+-- order at a store, with the member card shown then, and the member card a
+-- buyer's coupon was redeemed with at a till (evidence_source REGISTRATION,
+-- TILL, ORDER, PICKUP, COUPON).
 -- Values stay as typed: the identity step normalises them.
 with
 
@@ -28,6 +29,18 @@ customers as (
 orders as (
 
     select * from {{ ref('stg_ecommerce__orders') }}
+
+),
+
+lines as (
+
+    select * from {{ ref('stg_pos__lines') }}
+
+),
+
+coupons as (
+
+    select * from {{ ref('stg_ecommerce__coupons') }}
 
 ),
 
@@ -151,6 +164,52 @@ pickups as (
 
 ),
 
+till_coupon_cards as (
+
+    -- the member cards each coupon was redeemed with at a till; a coupon
+    -- redeemed with several cards (re-used) says nothing about whose it is
+    select
+        lines.coupon_code,
+        min(transactions.member_card_no) as card_no,
+        min(transactions.txn_at) as first_seen_at,
+        max(transactions.txn_at) as last_seen_at
+    from lines
+    inner join transactions
+        on lines.store_code = transactions.store_code
+        and lines.txn_id = transactions.txn_id
+    where lines.coupon_code is not null
+        and transactions.member_card_no is not null
+        and transactions.txn_type = 'SALE'
+    group by lines.coupon_code
+    having count(distinct transactions.member_card_no) = 1
+
+),
+
+coupon_redemptions as (
+
+    -- a coupon issued to an online buyer and redeemed at a till with a member
+    -- card: evidence that the card is the buyer's (or a relative's, whom the
+    -- identity step's conflicts keep apart); no phone or city is carried over
+    select
+        coupons.issued_platform as source_system,
+        coupons.buyer_id as source_record_id,
+        'COUPON' as evidence_source,
+        cast(null as {{ dbt.type_string() }}) as name,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as union_id,
+        cast(null as {{ dbt.type_string() }}) as city,
+        till_coupon_cards.card_no,
+        till_coupon_cards.first_seen_at,
+        till_coupon_cards.last_seen_at
+    from till_coupon_cards
+    inner join coupons
+        on till_coupon_cards.coupon_code = coupons.coupon_code
+    where coupons.buyer_id is not null
+        and coupons.issued_platform is not null
+
+),
+
 final as (
 
     select * from registrations
@@ -162,6 +221,8 @@ final as (
     select * from order_buyers
     union all
     select * from pickups
+    union all
+    select * from coupon_redemptions
 
 )
 
