@@ -38,11 +38,17 @@ DATASOURCE_NAME = "warehouse"
 
 @dataclass
 class GxWarehouse:
-    """A GX context with the warehouse data source, and the SQLAlchemy engine under it."""
+    """A GX context with the warehouse data source, and the SQLAlchemy engine under it.
+
+    `connection` is the one connection GX runs every query on (DuckDB), where
+    the failing rows of SQL rules wait in temporary tables; None where GX opens
+    a connection per query (PostgreSQL).
+    """
 
     context: Any
     datasource: Any
     engine: sa.Engine
+    connection: sa.Connection | None = None
 
     @property
     def dialect(self) -> str:
@@ -92,7 +98,12 @@ def open_warehouse(settings: Settings) -> Iterator[GxWarehouse]:
     execution_engine = datasource.get_execution_engine()
     kept_connection = make_duckdb_engine_work(execution_engine)
     try:
-        yield GxWarehouse(context=context, datasource=datasource, engine=execution_engine.engine)
+        yield GxWarehouse(
+            context=context,
+            datasource=datasource,
+            engine=execution_engine.engine,
+            connection=kept_connection,
+        )
     finally:
         if kept_connection is not None:
             kept_connection.close()

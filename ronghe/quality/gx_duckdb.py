@@ -50,7 +50,15 @@ def make_duckdb_engine_work(execution_engine: SqlAlchemyExecutionEngine) -> sa.C
         return None
     keep_one_connection_open(execution_engine)
     reflect_columns_from_information_schema(execution_engine.engine)
-    return execution_engine._ronghe_connection  # type: ignore[attr-defined]
+    return kept_connection(execution_engine)
+
+
+def kept_connection(execution_engine: SqlAlchemyExecutionEngine) -> sa.Connection | None:
+    """The one connection every GX query of this engine runs on, or None if GX opens one per query.
+
+    Temporary tables made on it by a metric stay visible to whoever holds it.
+    """
+    return getattr(execution_engine, "_ronghe_connection", None)
 
 
 def keep_one_connection_open(execution_engine: SqlAlchemyExecutionEngine) -> None:

@@ -13,7 +13,8 @@ import json
 import time
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from ronghe.config import load_config
 from ronghe.quality import store
 from ronghe.quality.connection import existing_tables
 from ronghe.quality.gx_context import GxWarehouse, open_warehouse
+from ronghe.quality.query_rule import FAILING_ROWS_TABLE_PREFIX, failing_rows_table
 from ronghe.quality.spec import GX_SEVERITY, LAYERS, Suite, severity_of, suite_version
 from ronghe.settings import Settings
 
@@ -101,9 +103,12 @@ def run_quality_gate(
             store.ensure_tables(connection)
         with warehouse.engine.connect() as connection:
             present = existing_tables(connection)
+            landed = _landed_tables(connection)
         for suite in suites:
             if suite.dataset in present:
-                outcomes += _validate_suite(warehouse, suite, config, run_id)
+                outcomes += _validate_suite(
+                    warehouse, suite, config, run_id, landed=suite.dataset in landed
+                )
             else:
                 outcomes += _record_missing(warehouse.engine, suite, config, run_id)
     summary = {
@@ -165,7 +170,7 @@ def _whole_table(warehouse: GxWarehouse, suite: Suite) -> Any:
 
 
 def _validate_suite(
-    warehouse: GxWarehouse, suite: Suite, config: Mapping[str, Any], run_id: str
+    warehouse: GxWarehouse, suite: Suite, config: Mapping[str, Any], run_id: str, *, landed: bool
 ) -> list[RuleOutcome]:
     quality = config["quality"]
     definition = warehouse.context.validation_definitions.add(
@@ -192,9 +197,10 @@ def _validate_suite(
     validation_id = str(uuid.uuid4())
     validated_at = store.utc_now()
     version = suite_version(suite, quality)
-    data_version = _data_version(warehouse.engine, suite)
+    data_version = _data_version(warehouse.engine, suite, landed=landed)
     outcomes: list[RuleOutcome] = []
-    with warehouse.engine.begin() as connection:
+    with _suite_writes(warehouse) as connection:
+        kept_rows = _kept_failing_rows_tables(connection, validation.results)
         for result in validation.results:
             outcomes.append(
                 _outcome(
@@ -202,6 +208,7 @@ def _validate_suite(
                     result,
                     suite=suite,
                     quality=quality,
+                    kept_rows=kept_rows,
                     common={
                         "validation_id": validation_id,
                         "run_id": run_id,
@@ -233,7 +240,54 @@ def _validate_suite(
             },
             [outcome.row for outcome in outcomes],
         )
+        for table in kept_rows:
+            connection.execute(sa.text(f"drop table {table}"))
     return outcomes
+
+
+@contextmanager
+def _suite_writes(warehouse: GxWarehouse) -> Iterator[sa.Connection]:
+    """One transaction for a suite's results and evidence, on GX's connection if it keeps one.
+
+    The temporary tables holding SQL rules' rows (`query_rule.py`) live on that
+    connection; committing GX's reads first keeps them for the copy.
+    """
+    connection = warehouse.connection
+    if connection is None:
+        with warehouse.engine.begin() as fresh:
+            yield fresh
+        return
+    try:
+        connection.commit()
+    except sa.exc.DBAPIError:
+        # A check whose query failed aborted the transaction and the rows kept in it;
+        # the runner then selects failing rows again from their queries.
+        connection.rollback()
+    with connection.begin():
+        yield connection
+
+
+def _kept_failing_rows_tables(connection: sa.Connection, results: Sequence[Any]) -> set[str]:
+    """The temporary tables of failing rows the suite's failed SQL rules left on this connection.
+
+    A table is missing where GX opens a connection per query, or where a failed
+    query rolled back the transaction the rows were kept in.
+    """
+    expected = {
+        failing_rows_table(result.expectation_config.kwargs["unexpected_rows_query"])
+        for result in results
+        if not result.success and result.expectation_config.type in UNEXPECTED_ROWS
+    }
+    if not expected:
+        return set()
+    present = connection.execute(
+        sa.text(
+            "select table_name from information_schema.tables "
+            "where table_type = 'LOCAL TEMPORARY' and table_name like :prefix"
+        ),
+        {"prefix": f"{FAILING_ROWS_TABLE_PREFIX}%"},
+    ).scalars()
+    return expected & set(present)
 
 
 def _outcome(
@@ -243,6 +297,7 @@ def _outcome(
     suite: Suite,
     quality: Mapping[str, Any],
     common: dict[str, Any],
+    kept_rows: set[str],
 ) -> RuleOutcome:
     configuration = result.expectation_config
     meta = configuration.meta
@@ -256,7 +311,7 @@ def _outcome(
             validation_id=common["validation_id"],
             run_id=common["run_id"],
             rule_id=meta["rule_id"],
-            failing_rows_query=failing_query,
+            failing_rows_query=_evidence_source(configuration, failing_query, kept_rows),
             limit=int(quality["evidence_row_limit"]),
         )
     sample = (
@@ -315,24 +370,37 @@ def _failing_rows_query(configuration: Any, details: Mapping[str, Any], suite: S
     return query.strip().rstrip(";") if isinstance(query, str) else None
 
 
-def _data_version(engine: sa.Engine, suite: Suite) -> dict[str, Any]:
+def _evidence_source(configuration: Any, failing_query: str, kept_rows: set[str]) -> str:
+    """Where a failing rule's rows are copied from: the rows its counting query kept, if any."""
+    if configuration.type in UNEXPECTED_ROWS:
+        table = failing_rows_table(configuration.kwargs["unexpected_rows_query"])
+        if table in kept_rows:
+            return f"select * from {table}"
+    return failing_query
+
+
+def _landed_tables(connection: sa.Connection) -> set[str]:
+    """`schema.table` of every table with landing metadata (`_batch_id` and `_loaded_at`)."""
+    return set(
+        connection.execute(
+            sa.text(
+                "select table_schema || '.' || table_name from information_schema.columns "
+                "where column_name in ('_batch_id', '_loaded_at') "
+                "group by table_schema, table_name having count(*) = 2"
+            )
+        ).scalars()
+    )
+
+
+def _data_version(engine: sa.Engine, suite: Suite, *, landed: bool) -> dict[str, Any]:
     """What the suite saw: the row count and, for landed tables, the last batch and load.
 
     Raw tables are append-only, so the row count and the newest batch identify
     their content; counting distinct batches would cost a second scan.
     """
     with engine.connect() as connection:
-        columns = set(
-            connection.execute(
-                sa.text(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = :schema and table_name = :table"
-                ),
-                {"schema": suite.schema, "table": suite.table},
-            ).scalars()
-        )
         measures = ["count(*) as row_count"]
-        if {"_batch_id", "_loaded_at"} <= columns:
+        if landed:
             measures += [
                 "max(_batch_id) as last_batch_id",
                 "max(_loaded_at) as last_loaded_at",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from extractors.ops_tables import OPS_TABLES
 from ronghe.quality.runner import QualityGateFailed, run_quality_gate
@@ -71,6 +72,43 @@ def test_a_broken_mart_fails_naming_the_rules_and_showing_failing_rows(settings)
     ]
     negative = [as_json(row) for rule, row in kept if rule.endswith("units_at_least_0")]
     assert {r["units"] for r in negative} == {-7} and len(negative) == 2
+
+
+def test_a_failing_sql_rule_runs_its_query_once_for_verdict_and_evidence(settings):
+    execute(
+        settings,
+        "update marts_candidate.mart_sales_daily set units = units + 1 "
+        "where channel_code = 'STORE' and sales_date = date '2025-03-03'",
+    )
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        with pytest.raises(QualityGateFailed):
+            run_quality_gate(SALES_MART_SUITE, settings, "run-once")
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", record)
+
+    # the reconciliation's query opens with `with mart as`; it ran once, kept its rows
+    assert len([s for s in statements if "with mart as" in s]) == 1
+    stored = query(
+        settings,
+        "select unexpected_count, failing_rows_kept, failing_rows_query from ops.dq_results "
+        "where run_id = 'run-once' and rule_id like '%totals_reconcile_to_order_lines'",
+    )
+    assert [(count, kept) for count, kept, _ in stored] == [(1, 1)]
+    assert "with mart as" in stored[0][2]  # the auditor still sees the rule's own query
+    (kept,) = query(
+        settings,
+        "select row_data from ops.dq_failing_rows where run_id = 'run-once' "
+        "and rule_id like '%totals_reconcile_to_order_lines'",
+    )
+    row = as_json(kept[0])
+    assert (row["sales_date"], row["channel_code"]) == ("2025-03-03", "STORE")
+    assert row["mart_units"] == row["fact_units"] + 2  # one more unit in each store
 
 
 def test_results_accumulate_across_runs_and_are_never_overwritten(settings):
