@@ -160,13 +160,13 @@ def _walk(
     try:
         for page, newest in _pages(client, walk, since, limits, stats):
             pending.append(page)
-            pending_objects += len(page.items)
+            pending_objects += len(page.objects)
             if pending_objects >= CHUNK_OBJECTS:
                 land_pages(batch, walk.stream, pending)
                 pending, pending_objects = [], 0
             if walk.incremental and newest is not None:
                 batch.set_state(walk.stream, walk.state_name, newest[1])
-            progress.advance(files=1, rows=len(page.items))
+            progress.advance(files=1, rows=len(page.objects))
     except EcommerceApiError:
         land_pages(batch, walk.stream, pending)  # what was read in full pages is kept
         raise
@@ -220,7 +220,7 @@ def _pages(
             log_event("walk_restarted", source=SOURCE, walk=walk.label, updated_since=start_since)
             continue
         stats.pages += 1
-        stats.objects += len(page.items)
+        stats.objects += len(page.objects)
         stats.retries.update(page.retries)
         newest = _newest(page, newest)
         yield page, newest
@@ -231,11 +231,13 @@ def _pages(
 
 def _newest(page: Page, newest: tuple[datetime, str] | None) -> tuple[datetime, str] | None:
     """The newest updated_at seen so far, as a moment and as the text the API wrote."""
-    for _, value in page.items:
+    for value in page.objects:
         text = value.get("updated_at") if isinstance(value, dict) else None
+        if type(text) is not str:
+            continue  # not a time (a number is a `JsonNumber`): quarantined, it cannot move it
         try:
             moment = datetime.fromisoformat(text)
-        except (TypeError, ValueError):
+        except ValueError:
             continue  # such an object is quarantined; it cannot move the watermark
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)  # the API's times are UTC

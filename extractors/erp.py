@@ -19,14 +19,17 @@ selected as text (`CAST(col AS TEXT)`), i.e. as the database prints them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from extractors.contracts import StreamContract
 from extractors.events import Progress, log_event
 from extractors.landing import Batch, StreamLanding, open_batch
+from extractors.raw_columns import text_value
 from ronghe.settings import Settings, load_settings
 
 CHUNK_ROWS = 50_000
@@ -80,24 +83,36 @@ def _pull(conn: sa.Connection, batch: Batch, stream: StreamLanding, lookback: ti
     progress = Progress("erp", stream.name, 1)
     newest: tuple[datetime, str] | None = None
     result = conn.execution_options(stream_results=True).execute(sa.text(sql), params)
-    for chunk in result.mappings().partitions(CHUNK_ROWS):
-        records = [dict(row) for row in chunk]
-        stream.add_records(ord_, records, first_line=stream.origins[ord_].read + 1)
-        stream.add_read(ord_, len(records))
-        progress.advance(rows=len(records))
+    names = list(result.keys())
+    for chunk in result.partitions(CHUNK_ROWS):
+        values = dict(zip(names, zip(*chunk, strict=True), strict=True))
+        stream.add_text_columns(
+            ord_,
+            {name: _text_array(column) for name, column in values.items()},
+            first_line=stream.origins[ord_].read + 1,
+        )
+        stream.add_read(ord_, len(chunk))
+        progress.advance(rows=len(chunk))
         if cursor:
-            newest = _newest(records, cursor, newest)
+            newest = _newest(values[cursor], newest)
     progress.advance(files=1)
     progress.done()
     if newest is not None:
         batch.set_state(stream.name, "watermark", newest[1])
 
 
+def _text_array(values: Sequence[Any]) -> pa.Array:
+    """A column selected as text; a driver handing back other types gets them as raw text."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([text_value(v) for v in values], pa.string())
+
+
 def _newest(
-    records: list[dict[str, Any]], cursor: str, newest: tuple[datetime, str] | None
+    values: Sequence[str | None], newest: tuple[datetime, str] | None
 ) -> tuple[datetime, str] | None:
-    for record in records:
-        value = record.get(cursor)
+    for value in values:
         if value is None:
             continue
         try:

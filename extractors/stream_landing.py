@@ -64,6 +64,8 @@ class StreamLanding:
         self.prequarantine: list[tuple[int, int | None, str | None, str]] = []
         """Rows rejected before parsing: (origin number, line, raw text, reason)."""
         self.raw_text_lookup: RawTextLookup | None = None
+        self._record_tables: list[tuple[str, list[str]]] = []
+        """Staging tables of `add_text_columns` rows and their columns (for raw texts)."""
         self.totals = StreamTotals()
         self._flushed = 0
         """Origins before this index were landed by an earlier `flush`."""
@@ -123,6 +125,51 @@ class StreamLanding:
             ),
         }
         self.row_sources.append(f"SELECT * FROM {self.batch.stage_arrow(pa.table(table))}")
+
+    def add_text_columns(
+        self, ord_: int, columns: Mapping[str, pa.Array], first_line: int = 1
+    ) -> None:
+        """Rows given column by column as text (ERP pulls), numbered from `first_line`.
+
+        Same rows as `add_records` with those values, without a Python object per value:
+        a quarantined row's text (the record as JSON, as `add_records` writes it) is
+        built only for the rows that are quarantined."""
+        rows = len(next(iter(columns.values()))) if columns else 0
+        if not rows:
+            return
+        self.check_columns(ord_, list(columns), record_level=True)
+        table = pa.table(
+            {
+                "_ord": pa.array([ord_] * rows, pa.int32()),
+                "_origin_line": pa.array(range(first_line, first_line + rows), pa.int64()),
+                **columns,
+            }
+        )
+        staged = self.batch.stage_arrow(table)
+        self.row_sources.append(f"SELECT * FROM {staged}")
+        self._record_tables.append((staged, list(columns)))
+        if self.raw_text_lookup is None:
+            self.raw_text_lookup = self._record_texts
+
+    def _record_texts(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """The JSON text of staged column rows, for the few that are quarantined."""
+        keys = self.batch.stage_arrow(
+            pa.table(
+                {
+                    "_ord": pa.array([w[0] for w in wanted], pa.int32()),
+                    "_origin_line": pa.array([w[1] for w in wanted], pa.int64()),
+                }
+            )
+        )
+        texts: dict[tuple[int, int], str] = {}
+        for staged, names in self._record_tables:
+            selected = ", ".join(f"s.{quote(n)}" for n in names)
+            for ord_, line, *values in self.batch.staging.execute(
+                f"SELECT s._ord, s._origin_line, {selected} FROM {staged} s "
+                f"SEMI JOIN {keys} k USING (_ord, _origin_line)"
+            ).fetchall():
+                texts[(ord_, line)] = text_value(dict(zip(names, values, strict=True)))
+        return texts
 
     def quarantine(self, ord_: int, line: int | None, raw_text: str | None, reason: str) -> None:
         """A row that could not even be parsed (undecodable bytes, not JSON...)."""
@@ -222,6 +269,7 @@ class StreamLanding:
         self.totals.add(landed)
         self.row_sources, self.prequarantine = [], []
         self.raw_text_lookup = None
+        self._record_tables = []
         self._flushed = len(self.origins)
         self.batch.release_staging(first_temp)
         return landed

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from extractors import ecommerce_columns
 from extractors.ecommerce import extract_ecommerce
 from extractors.ecommerce_client import ApiAuthError, EcommerceApiError
 from extractors.http_client import RetryPolicy
@@ -339,3 +340,65 @@ def test_lands_the_same_into_postgresql(tmp_path, estate, clean, postgres_server
         again = _extract(settings)
     assert not again["committed"]
     assert _raw_data(settings) == _raw_data(clean[0])
+
+
+def test_pages_held_as_columns_land_as_they_do_object_by_object(tmp_path, monkeypatch):
+    """The columnar path (the contract checked in SQL) and the exact path (object by object)
+    land the same rows, quarantine, drift and ledger, numbers with the digits sent."""
+    estate = _estate(tmp_path / "sources")
+    customers = estate.records["customers/MALL"]
+    bad_customer = {**customers[0], "buyer_id": "U-BAD", "registered_at": "someday"}
+    numeric_customer = (
+        '{"buyer_id":"U-NUM","platform":"MALL","phone":13800138000,"loyalty":1.50,'
+        '"updated_at":"2025-03-01T06:00:00Z"}'
+    )
+    write_jsonl(
+        estate.root / "ecommerce" / "MALL" / "customers.jsonl",
+        [*customers, bad_customer, numeric_customer],
+    )
+    numeric_order = json.dumps(order("MO905", "MALL", "2025-03-01T06:00:00Z"))
+    for amount in ('"1998.00"', '"1999.00"', '"0.00"'):
+        numeric_order = numeric_order.replace(amount, amount.strip('"'))
+    write_jsonl(
+        estate.root / "ecommerce" / "MALL" / "orders.jsonl",
+        [*estate.records["orders/MALL"], numeric_order],
+    )
+
+    held_pages = []
+    plain_page = ecommerce_columns.plain_page
+
+    def recording(page, is_orders):
+        held = plain_page(page, is_orders)
+        held_pages.append((is_orders, held is not None))
+        return held
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ecommerce_columns, "plain_page", recording)
+        columnar, columnar_result = _land_once(tmp_path, estate, "columnar")
+    # Orders and the other collections alike took the columnar path (and, for the pages
+    # with a `true` or a missing list, the exact one).
+    assert {(True, True), (False, True), (True, False)} <= set(held_pages)
+    with monkeypatch.context() as patch:
+        patch.setattr(ecommerce_columns, "plain_page", lambda page, is_orders: None)
+        exact, exact_result = _land_once(tmp_path, estate, "exact")
+
+    assert _raw_data(columnar) == _raw_data(exact)
+    assert query(
+        columnar,
+        "SELECT o.paid_amount, o.shipping_fee, i.unit_price FROM raw.ecom_orders o "
+        "JOIN raw.ecom_order_items i USING (order_id) WHERE order_id = 'MO905' AND i.line_id = '1'",
+    ) == [("1998.00", "0.00", "1999.00")]
+    assert query(
+        columnar, "SELECT phone, loyalty FROM raw.ecom_customers WHERE buyer_id = 'U-NUM'"
+    ) == [("13800138000", "1.50")]
+    quarantined = (
+        "SELECT stream, regexp_replace(origin, '&cursor=.*', ''), origin_line, reason, raw_text "
+        "FROM ops.quarantine ORDER BY ALL"
+    )
+    assert query(columnar, quarantined) == query(exact, quarantined)
+    assert ("customers", "field registered_at = someday does not parse as timestamp") in {
+        (row[0], row[3]) for row in query(columnar, quarantined)
+    }
+    drift = "SELECT DISTINCT stream, column_name, change FROM ops.schema_drift ORDER BY ALL"
+    assert query(columnar, drift) == query(exact, drift)
+    assert columnar_result["streams"] == exact_result["streams"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,29 @@ def test_rerun_changes_nothing(erp) -> None:
     again = land(extract_erp, settings)
     assert not again["committed"] and again["duplicate"] == again["read"] > 0
     assert snapshot(settings) == before
+
+
+def test_a_row_breaking_the_contract_is_quarantined_with_its_values(erp) -> None:
+    settings, engine = erp
+    with engine.begin() as db:
+        if engine.dialect.name == "postgresql":  # SQLite stores any text in any column
+            db.execute(sa.text("ALTER TABLE erp_item ALTER COLUMN unit_cost TYPE TEXT"))
+        db.execute(sa.text("UPDATE erp_item SET unit_cost = 'n/a' WHERE item_no = 'HW-CASE-01'"))
+    result = land(extract_erp, settings)
+    assert result["streams"]["item"]["quarantined"] == 1
+    [(line, reason, raw_text)] = query(
+        settings, "SELECT origin_line, reason, raw_text FROM ops.quarantine"
+    )
+    assert (line, reason) == (2, "field unit_cost = n/a does not parse as decimal")
+    # The row as the ERP printed it, every column named, in the table's column order.
+    assert json.loads(raw_text) == {
+        "item_no": "HW-CASE-01", "item_name": "手机壳", "series": "ACC", "model": "CASE",
+        "category_l1": "配件", "category_l2": "保护壳", "brand": "HUAWEI",
+        "barcode": "0690000000017", "uom": "个", "unit_cost": "n/a", "status": "ACTIVE",
+        "created_at": "2025-01-01 09:00:00", "updated_at": "2025-03-01 09:30:00",
+    }  # fmt: skip
+    assert raw_text.startswith('{"item_no":"HW-CASE-01","item_name":"手机壳"')
+    assert query(settings, "SELECT item_no FROM raw.erp_item") == [("HW-M60P-512-BLK",)]
 
 
 def test_missing_required_column_rejects_that_table_only(erp) -> None:
