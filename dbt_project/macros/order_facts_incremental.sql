@@ -46,3 +46,19 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- fct_orders follows fct_order_lines document by document: a document whose
+    lines all went (a re-sent store-day dropped it, an order stopped counting)
+    leaves fct_orders too. -#}
+{% macro delete_orders_without_lines() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as existing
+    where not exists (
+        select 1
+        from {{ ref('fct_order_lines') }} as order_lines
+        where order_lines.order_key = existing.order_key
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -8,7 +8,7 @@ move on (shipped, delivered, returned, cancelled), so their latest versions
 arrive late. After the second incremental build every model must equal what
 `--full-refresh` builds from the same raw tables. Between the two steps the
 identity engine also assigns a member and a SKU key that facts already built
-must pick up.
+must pick up (fct_orders, incremental by document, included).
 """
 
 from __future__ import annotations
@@ -176,18 +176,25 @@ def test_incremental_build_equals_full_refresh(sales_estate: Path, tmp_path: Pat
         )
         assert left == [(0,)], f"{emptied.name} emptied the store-day in {relation}"
 
-    member_keys = _query(
-        second,
-        "select count(*), count(*) filter (where member_key = 'M-TEST')"
-        f" from unified.fct_order_lines where member_source_record_id = '{card}'",
+    member_keys, document_member_keys = (
+        _query(
+            second,
+            "select count(*), count(*) filter (where member_key = 'M-TEST')"
+            f" from unified.{fact} where member_source_record_id = '{card}'",
+        )
+        for fact in ("fct_order_lines", "fct_orders")
     )
     sku_keys = _query(
         second,
         "select count(*), count(*) filter (where sku_key = 'SKU-TEST')"
         f" from unified.fct_order_lines where product_code = '{barcode}'",
     )
-    for (lines, keyed), what in ((member_keys[0], "member"), (sku_keys[0], "SKU")):
-        assert lines > 0 and keyed == lines, f"facts built earlier took the new {what} key"
+    for (rows, keyed), what in (
+        (member_keys[0], "member"),
+        (document_member_keys[0], "document's member"),
+        (sku_keys[0], "SKU"),
+    ):
+        assert rows > 0 and keyed == rows, f"facts built earlier took the new {what} key"
 
     _run(second, target, "--full-refresh")
     assert model_contents(second, BUILT_SCHEMAS) == incremental

@@ -26,6 +26,17 @@ COMPARED = {
             campaign_attribution
         from unified.fct_order_lines
     """,
+    "fct_orders": """
+        select order_key, document_type, channel_key, store_code, ordered_at, source_status,
+            member_source_record_id, line_count, units_sold, units_returned, net_amount,
+            source_total_amount
+        from unified.fct_orders
+    """,
+    "fct_shipments": """
+        select shipment_id, platform, order_key, status, paid_at, shipped_at, delivered_at,
+            hours_paid_to_shipped
+        from unified.fct_shipments
+    """,
 }
 
 

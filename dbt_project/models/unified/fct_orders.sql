@@ -1,14 +1,81 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_key',
+        pre_hook="{{ delete_orders_without_lines() }}",
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Every counted sales document, one row per order_key: till sales, till
 -- returns and online orders, with their totals from fct_order_lines and the
 -- document's own header (till total, online status, paid amount, shipping).
 -- An online order that was returned carries both its sale and its return.
+--
+-- Incremental by document (order_key), following fct_order_lines: a document
+-- is rebuilt when any of its lines carries a landing newer than this table's
+-- watermarks (the lines' watermarks cover the headers read here too: till
+-- transactions, order versions, pick-ups, shipments), or when the identity
+-- engine moved its member to another key. Documents that lost all their
+-- lines are removed by the pre-hook. A warehouse built before a column
+-- existed gets it empty (append_new_columns): empty watermarks rebuild every
+-- document on the next run.
+-- depends_on: {{ ref('stg_identity__member_xref') }}
 with
 
-order_lines as (
+all_order_lines as (
 
     select * from {{ ref('fct_order_lines') }}
 
 ),
+
+{% if is_incremental() %}
+
+member_xref as (
+
+    select * from {{ ref('stg_identity__member_xref') }}
+    where is_current
+
+),
+
+changed_orders as (
+
+    select order_key
+    from all_order_lines
+    where _pos_loaded_at > {{ order_facts_watermark('_pos_loaded_at') }}
+        or _ecommerce_loaded_at > {{ order_facts_watermark('_ecommerce_loaded_at') }}
+        or _wms_loaded_at > {{ order_facts_watermark('_wms_loaded_at') }}
+
+    union
+
+    -- documents whose member the identity engine re-keyed
+    select existing.order_key
+    from {{ this }} as existing
+    left join member_xref
+        on existing.member_source_system = member_xref.source_system
+        and existing.member_source_record_id = member_xref.source_record_id
+    where existing.member_key is distinct from member_xref.member_key
+
+),
+
+order_lines as (
+
+    select all_order_lines.*
+    from all_order_lines
+    inner join changed_orders
+        on all_order_lines.order_key = changed_orders.order_key
+
+),
+
+{% else %}
+
+order_lines as (
+
+    select * from all_order_lines
+
+),
+
+{% endif %}
 
 pos_transactions as (
 
@@ -42,7 +109,10 @@ totals as (
         cast(sum(net_amount) as decimal(18, 2)) as net_amount,
         min(coupon_code) as coupon_code,
         min(campaign_id) as campaign_id,
-        min(campaign_attribution) as campaign_attribution
+        min(campaign_attribution) as campaign_attribution,
+        max(_pos_loaded_at) as _pos_loaded_at,
+        max(_ecommerce_loaded_at) as _ecommerce_loaded_at,
+        max(_wms_loaded_at) as _wms_loaded_at
     from order_lines
     group by order_key
 
@@ -103,7 +173,10 @@ final as (
         totals.returned_amount,
         totals.net_amount,
         cast(online_orders.shipping_fee as decimal(18, 2)) as shipping_fee,
-        cast(coalesce(online_orders.paid_amount, pos_transactions.total_amount) as decimal(18, 2)) as source_total_amount
+        cast(coalesce(online_orders.paid_amount, pos_transactions.total_amount) as decimal(18, 2)) as source_total_amount,
+        totals._pos_loaded_at,
+        totals._ecommerce_loaded_at,
+        totals._wms_loaded_at
     from headers
     inner join totals
         on headers.order_key = totals.order_key

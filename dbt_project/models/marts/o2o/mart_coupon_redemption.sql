@@ -11,40 +11,9 @@ coupons as (
 
 ),
 
-order_coupons as (
-
-    select * from {{ ref('stg_ecommerce__order_coupons') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('fct_orders') }}
-
-),
-
-order_lines as (
-
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
 redemptions as (
 
-    select order_lines.coupon_code, order_lines.ordering_channel_code, order_lines.order_key, order_lines.net_amount
-    from order_lines
-    where order_lines.source_system = 'POS'
-        and order_lines.line_type = 'SALE'
-        and order_lines.coupon_code is not null
-
-    union all
-
-    select order_coupons.coupon_code, orders.ordering_channel_code, orders.order_key, orders.sale_amount
-    from order_coupons
-    inner join orders
-        on order_coupons.platform = orders.order_scope
-        and order_coupons.order_id = orders.order_id
-        and orders.source_system = 'ECOMMERCE'
+    select * from {{ ref('fct_order_coupons') }}
 
 ),
 
@@ -53,15 +22,15 @@ first_redemptions as (
     -- a coupon re-used (a defect to review elsewhere) counts where it was first used
     select
         coupon_code,
-        ordering_channel_code as redeeming_channel,
-        row_number() over (partition by coupon_code order by order_key) as redemption_rank
+        redeeming_channel,
+        row_number() over (partition by coupon_code order by redeemed_at, order_key) as redemption_rank
     from redemptions
 
 ),
 
 redemption_sales as (
 
-    select coupon_code, sum(net_amount) as redeemed_sales
+    select coupon_code, sum(redeemed_sales) as redeemed_sales
     from redemptions
     group by coupon_code
 
