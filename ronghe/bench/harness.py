@@ -8,6 +8,13 @@ extends a shorter estate without touching its earlier files) and the changed
 files are copied over the estate each pipeline already ran on; then the same
 pipeline runs again, and once more with nothing new.
 
+Working copies of an estate are hard links (`link_estate`), so a run at a
+large scale factor needs the estate's disk space once, not once per copy.
+That is safe because nothing writes into a landed file: the generator and
+`apply_growth` replace a file (a new inode) rather than rewrite it, and the
+pipeline only reads its sources. The ERP's SQLite database is copied, since
+SQLite opens it for writing.
+
 Every measured process runs as a deployment runs it: with Python's bytecode
 compiled once (deploy/Dockerfile compiles it at install). An environment that
 forbids writing bytecode (PYTHONDONTWRITEBYTECODE) would otherwise have each
@@ -154,22 +161,40 @@ def _estate(work: Path, options: BenchOptions, days: int) -> tuple[Path, float |
     started = time.perf_counter()
     shorter = work / f"estate-sf{options.scale:g}-seed{options.seed}-days{days - 1}"
     if days > options.days and shorter.is_dir():
-        shutil.copytree(shorter, estate)  # the generator rewrites only what changed
+        link_estate(shorter, estate)  # the generator replaces only what changed
     generate_estate(estate, options.scale, options.seed, days)
     return estate, round(time.perf_counter() - started, 1)
 
 
+def _share_file(source: str | Path, destination: str | Path) -> None:
+    """Hard-link `source` at `destination`; copy SQLite databases, which get written."""
+    if Path(source).suffix == ".db":
+        shutil.copy2(source, destination)
+    else:
+        os.link(source, destination)
+
+
+def link_estate(estate: Path, target: Path) -> None:
+    """Make `target` a copy of `estate` whose files are hard links (see the module's note)."""
+    shutil.copytree(estate, target, copy_function=_share_file)
+
+
 def apply_growth(grown: Path, target: Path) -> int:
-    """Copy over `target` every file of `grown` that is new or differs; how many were copied."""
+    """Put in `target` every file of `grown` that is new or differs; how many were put.
+
+    A changed file is replaced, never written through: `target`'s old file may be
+    a hard link shared with the shorter estate."""
     copied = 0
     for path in sorted(grown.rglob("*")):
         if not path.is_file():
             continue
         destination = target / path.relative_to(grown)
-        if destination.exists() and filecmp.cmp(path, destination, shallow=False):
-            continue
+        if destination.exists():
+            if filecmp.cmp(path, destination, shallow=False):
+                continue
+            destination.unlink()
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
+        _share_file(path, destination)
         copied += 1
     return copied
 
@@ -177,7 +202,7 @@ def apply_growth(grown: Path, target: Path) -> int:
 def _fresh_copy(estate: Path, target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(estate, target / "sources")
+    link_estate(estate, target / "sources")
     return target / "sources"
 
 

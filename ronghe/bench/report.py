@@ -332,6 +332,8 @@ def run_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     for run, measured in plain.items():
         stages = measured["stages"]
         detail = ", ".join(f"{stage} {s['seconds']:g} s" for stage, s in stages.items())
+        if measured.get("dbt_parse_seconds"):
+            detail = f"{detail} (and dbt parse {measured['dbt_parse_seconds']:g} s)"
         if run != "full" and plain["full"]["raw_rows"]:
             share = measured["raw_rows_landed"] / plain["full"]["raw_rows"]
             detail = f"{share:.1%} new raw rows; {detail}"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from ronghe.bench.harness import apply_growth
+from ronghe.bench.harness import apply_growth, link_estate
 from ronghe.cli import main
 from ronghe.generate import generate_estate
 
@@ -61,19 +60,25 @@ def test_the_chart_is_a_png(extract_bench: Path) -> None:
         assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
 
 
-def test_growth_copies_only_what_one_more_day_changed(tmp_path: Path) -> None:
+def _contents(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_growth_through_linked_copies_changes_only_the_running_copy(tmp_path: Path) -> None:
     shorter, longer = tmp_path / "d3", tmp_path / "d4"
     generate_estate(shorter, 0.01, 7, 3)
-    shutil.copytree(shorter, longer)
+    before = _contents(shorter)
+    link_estate(shorter, longer)
     generate_estate(longer, 0.01, 7, 4)
     target = tmp_path / "running"
-    shutil.copytree(shorter, target)
-    files = sum(1 for path in longer.rglob("*") if path.is_file())
+    link_estate(shorter, target)
+    csv = next(path for path in target.rglob("*.csv"))
+    assert csv.stat().st_nlink > 1, "working copies share the estate's files"
 
     copied = apply_growth(longer, target)
 
-    assert 0 < copied < files
-    assert sorted(p.relative_to(target) for p in target.rglob("*")) == sorted(
-        p.relative_to(longer) for p in longer.rglob("*")
-    )
+    grown = _contents(longer)
+    assert 0 < copied < len(grown)
+    assert _contents(target) == grown
+    assert _contents(shorter) == before, "the shorter estate is untouched by growth"
     assert apply_growth(longer, target) == 0
