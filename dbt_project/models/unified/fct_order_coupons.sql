@@ -22,12 +22,13 @@ coupons as (
 
 ),
 
-till_redemptions as (
+sale_documents as (
 
-    -- a till coupon belongs to the lines that carry it
+    -- a till coupon belongs to the lines that carry it (one row per coupon);
+    -- an online coupon to the whole order (one row per order)
     select
         order_key,
-        coupon_code,
+        case when source_system = 'POS' then coupon_code end as line_coupon_code,
         source_system,
         order_scope,
         order_id,
@@ -36,56 +37,50 @@ till_redemptions as (
         min(event_local_date) as redeemed_local_date,
         sum(net_amount) as redeemed_sales
     from order_lines
-    where source_system = 'POS'
-        and line_type = 'SALE'
-        and coupon_code is not null
-    group by order_key, coupon_code, source_system, order_scope, order_id, ordering_channel_code
-
-),
-
-online_sales as (
-
-    select
+    where line_type = 'SALE'
+        and (source_system = 'ECOMMERCE' or coupon_code is not null)
+    group by
         order_key,
+        case when source_system = 'POS' then coupon_code end,
         source_system,
         order_scope,
         order_id,
-        ordering_channel_code,
-        min(event_at) as redeemed_at,
-        min(event_local_date) as redeemed_local_date,
-        sum(net_amount) as redeemed_sales
-    from order_lines
-    where source_system = 'ECOMMERCE'
-        and line_type = 'SALE'
-    group by order_key, source_system, order_scope, order_id, ordering_channel_code
-
-),
-
-online_redemptions as (
-
-    -- an online coupon applies to the whole order
-    select
-        online_sales.order_key,
-        order_coupons.coupon_code,
-        online_sales.source_system,
-        online_sales.order_scope,
-        online_sales.order_id,
-        online_sales.ordering_channel_code,
-        online_sales.redeemed_at,
-        online_sales.redeemed_local_date,
-        online_sales.redeemed_sales
-    from order_coupons
-    inner join online_sales
-        on order_coupons.platform = online_sales.order_scope
-        and order_coupons.order_id = online_sales.order_id
+        ordering_channel_code
 
 ),
 
 redemptions as (
 
-    select * from till_redemptions
+    select
+        order_key,
+        line_coupon_code as coupon_code,
+        source_system,
+        order_scope,
+        order_id,
+        ordering_channel_code,
+        redeemed_at,
+        redeemed_local_date,
+        redeemed_sales
+    from sale_documents
+    where source_system = 'POS'
+
     union all
-    select * from online_redemptions
+
+    select
+        sale_documents.order_key,
+        order_coupons.coupon_code,
+        sale_documents.source_system,
+        sale_documents.order_scope,
+        sale_documents.order_id,
+        sale_documents.ordering_channel_code,
+        sale_documents.redeemed_at,
+        sale_documents.redeemed_local_date,
+        sale_documents.redeemed_sales
+    from order_coupons
+    inner join sale_documents
+        on order_coupons.platform = sale_documents.order_scope
+        and order_coupons.order_id = sale_documents.order_id
+        and sale_documents.source_system = 'ECOMMERCE'
 
 ),
 
