@@ -20,6 +20,16 @@
     )
 {%- endmacro %}
 
+{#- Rows of the order facts' inputs that landed after the fact's last build,
+    by the watermark of their own source. -#}
+{% macro landed_after_order_facts_watermarks() -%}
+    (
+        _pos_loaded_at > {{ order_facts_watermark('_pos_loaded_at') }}
+        or _ecommerce_loaded_at > {{ order_facts_watermark('_ecommerce_loaded_at') }}
+        or _wms_loaded_at > {{ order_facts_watermark('_wms_loaded_at') }}
+    )
+{%- endmacro %}
+
 {% macro delete_changed_order_documents() -%}
     {%- if is_incremental() -%}
     delete from {{ this }} as existing

@@ -74,9 +74,7 @@ changed_documents as (
 
     select source_system, order_scope, order_id
     from assembled
-    where _pos_loaded_at > {{ order_facts_watermark('_pos_loaded_at') }}
-        or _ecommerce_loaded_at > {{ order_facts_watermark('_ecommerce_loaded_at') }}
-        or _wms_loaded_at > {{ order_facts_watermark('_wms_loaded_at') }}
+    where {{ landed_after_order_facts_watermarks() }}
 
     union
 

@@ -42,9 +42,7 @@ changed_orders as (
 
     select order_key
     from all_order_lines
-    where _pos_loaded_at > {{ order_facts_watermark('_pos_loaded_at') }}
-        or _ecommerce_loaded_at > {{ order_facts_watermark('_ecommerce_loaded_at') }}
-        or _wms_loaded_at > {{ order_facts_watermark('_wms_loaded_at') }}
+    where {{ landed_after_order_facts_watermarks() }}
 
     union
 
