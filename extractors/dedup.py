@@ -150,13 +150,6 @@ def _latest_landed(stream: StreamLanding, hashed: str) -> str:
     b = stream.batch
     key_cols = [quote(k) for k in stream.contract.natural_key]
     table = qualified("raw", stream.contract.raw_table)
-    # A first load finds nothing landed: skip shipping every key to the warehouse.
-    if not b.sink.fetch(f"SELECT 1 FROM {table} LIMIT 1"):
-        return _no_landed_versions(stream, key_cols)
-    keys = ", ".join(key_cols)
-    wh_keys = b.temp_name("wh_keys")
-    b.sink.to_warehouse_temp(f"SELECT DISTINCT {keys} FROM {hashed}", wh_keys)
-    join = " AND ".join(f"r.{k} = k.{k}" for k in key_cols)
     # The batch's range of the first key column bounds the scan: raw is appended in
     # arrival order, so zone maps skip the history outside it (dates, rising ids).
     low, high = b.staging.execute(
@@ -165,6 +158,14 @@ def _latest_landed(stream: StreamLanding, hashed: str) -> str:
     if low is None:
         return _no_landed_versions(stream, key_cols)
     bounded = b.sink.text_between(f"r.{key_cols[0]}", sql_literal(low), sql_literal(high))
+    # Nothing landed in that range (a first load, or a chunk of days after those an
+    # earlier chunk landed): no key can match, so ship none to the warehouse.
+    if not b.sink.fetch(f"SELECT 1 FROM {table} r WHERE {bounded} LIMIT 1"):
+        return _no_landed_versions(stream, key_cols)
+    keys = ", ".join(key_cols)
+    wh_keys = b.temp_name("wh_keys")
+    b.sink.to_warehouse_temp(f"SELECT DISTINCT {keys} FROM {hashed}", wh_keys)
+    join = " AND ".join(f"r.{k} = k.{k}" for k in key_cols)
     latest = b.temp_name("latest")
     b.sink.to_staging(
         f"""SELECT {", ".join(f"r.{k}" for k in key_cols)}, r._row_hash, r._batch_id, r._origin,

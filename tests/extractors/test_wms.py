@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from extractors.landing import RejectedDeliveriesError
+from extractors.sinks import DuckDBSink
 from extractors.wms import extract_wms
 from tests.extractors.estates import item, movement, shipment, wms_estate, write_jsonl
 from tests.extractors.helpers import land, query, settings_for, snapshot
@@ -106,6 +107,40 @@ def test_redelivery_in_a_later_run(settings, estate: Path) -> None:
     ].startswith(
         "equals the latest landed version (wms-000001, wms/movements/2025030110.jsonl line 1"
     )
+
+
+def test_later_run_ships_keys_only_where_landed_keys_can_match(
+    settings, estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    land(extract_wms, settings)
+    shipped: list[str] = []
+    real = DuckDBSink.to_warehouse_temp
+
+    def recording(self: DuckDBSink, staging_sql: str, temp_table: str) -> None:
+        shipped.append(temp_table)
+        real(self, staging_sql, temp_table)
+
+    monkeypatch.setattr(DuckDBSink, "to_warehouse_temp", recording)
+    # Movement ids above every landed one: no landed version can match, nothing is shipped.
+    write_jsonl(
+        estate / "wms" / "movements" / "2025030111.jsonl",
+        [movement("MV8", "2025-03-01T11:05:00+08:00", 1)],
+    )
+    result = land(extract_wms, settings)
+    assert result["streams"]["movements"]["loaded"] == 1
+    assert shipped == []
+    # A re-delivery reaching back into the landed range is compared with what landed.
+    write_jsonl(
+        estate / "wms" / "movements" / "2025030110_2.jsonl",
+        [
+            movement("MV1", "2025-03-01T10:05:00+08:00", 5),
+            movement("MV9", "2025-03-01T10:55:00+08:00", 3),
+        ],
+    )
+    result = land(extract_wms, settings)
+    assert result["streams"]["movements"]["loaded"] == 1
+    assert result["streams"]["movements"]["duplicate"] == 1
+    assert len(shipped) == 1
 
 
 def test_items_resent_whole_land_only_changes(settings, estate: Path) -> None:
