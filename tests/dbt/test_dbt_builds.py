@@ -28,7 +28,9 @@ def test_every_dbt_unit_test_ran_and_passed_in_ci(built_warehouse: Settings) -> 
 
 
 def _parse(settings: Settings, target: Path) -> str:
-    run_dbt(["parse", "--target-path", str(target), "--log-path", str(target / "logs")], settings)
+    # the project logs at info to the file; the parse's reuse is reported at debug
+    logs = ["--log-path", str(target / "logs"), "--log-level-file", "debug"]
+    run_dbt(["parse", "--target-path", str(target), *logs], settings)
     return (target / "logs" / "dbt.log").read_text(encoding="utf-8")
 
 
@@ -43,3 +45,20 @@ def test_an_invocation_with_a_fresh_target_path_reuses_the_last_parse(
     second = _parse(built_warehouse, tmp_path / "second")
     assert "Starting full parse" not in second
     assert "Partial parsing enabled, no changes found, skipping parsing" in second
+
+
+def test_the_log_file_keeps_results_and_leaves_statements_to_the_target(
+    built_warehouse: Settings, tmp_path: Path
+) -> None:
+    target = tmp_path / "target"
+    logs = ["--log-path", str(target / "logs")]
+    run_dbt(
+        ["build", "--select", "dim_channel", "--target-path", str(target), *logs], built_warehouse
+    )
+
+    log = (target / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "OK created sql table model unified.dim_channel" in log
+    assert "[debug]" not in log
+    assert "create table" not in log.lower()
+    compiled = (target / "run" / "ronghe").rglob("dim_channel.sql")
+    assert any("create" in path.read_text(encoding="utf-8").lower() for path in compiled)
