@@ -23,17 +23,19 @@ LANDED_QUALITY_LAYERS = ["raw", "staging"]
 log = logging.getLogger(__name__)
 
 
-def check_inputs(run_id: str, *, force: bool = False) -> dict[str, Any]:
+def check_inputs(run_id: str, *, force: bool = False, full_refresh: bool = False) -> dict[str, Any]:
     """Decide whether this transform run rebuilds (see `ronghe.orchestration.fingerprint`).
 
-    A run that has nothing to rebuild keeps its run record here, since the
+    `full_refresh` (the dbt builds rebuild every incremental model from the
+    raw layer) is kept in the decision, so the run record says so. A run
+    that has nothing to rebuild keeps its run record here, since the
     tasks that would write it are skipped: it names the published run whose
     inputs are the current ones.
     """
     from ronghe.orchestration.fingerprint import decide
 
-    record_run(task_settings(), run_id, RUN_STARTED, force=force)
-    decision = decide(task_settings(), force=force).as_dict()
+    record_run(task_settings(), run_id, RUN_STARTED, force=force, full_refresh=full_refresh)
+    decision = {**decide(task_settings(), force=force).as_dict(), "full_refresh": full_refresh}
     log.info("%s", decision["reason"])
     if not decision["rebuild"]:
         write_run_record(run_id, {"check_inputs": decision})

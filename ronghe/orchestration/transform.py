@@ -15,7 +15,11 @@ run queue the next one, which picks up everything landed meanwhile.
   are already what this run would build: every later task is skipped (the
   run succeeds) and the log and run record say which run it matches. The
   run parameter `force` (`ronghe run --force`, or `airflow dags trigger
-  ronghe_transform --conf '{"force": true}'`) rebuilds regardless.
+  ronghe_transform --conf '{"force": true}'`) rebuilds regardless; the
+  parameter `full_refresh` (`ronghe run --full-refresh`, or `--conf
+  '{"full_refresh": true}'`) also builds every incremental model from the raw
+  layer again (`dbt build --full-refresh`), so rows built under an earlier
+  business-rule threshold follow the current one.
 - `dbt_staging` builds and tests every dbt node that does not depend on the
   identity step: staging, and the intermediate models that prepare the
   identity evidence. `dbt_unified` builds the rest: everything downstream of
@@ -72,6 +76,9 @@ STEP_TIMEOUT = timedelta(hours=1)
 IDENTITY_TABLES = ("identity.member_xref", "identity.sku_xref", "identity.member_records")
 # Run parameter: rebuild even when nothing changed since the last publish.
 FORCE_PARAM = "force"
+# Run parameter: rebuild every incremental model from the raw layer (`dbt build
+# --full-refresh`), e.g. after a business-rule threshold changed; implies FORCE_PARAM.
+FULL_REFRESH_PARAM = "full_refresh"
 
 
 class NotTheBuildError(RuntimeError):
@@ -240,6 +247,8 @@ def _dbt_group(
             # check the models' SQL on fixed fixtures, not the data: they run in CI
             # (tests/dbt), not on every production build.
             "dbt_cmd_flags": ["--resource-type", "test"],
+            # Rendered at run time from the run's parameter; cosmos adds `--full-refresh`.
+            "full_refresh": "{{ params." + FULL_REFRESH_PARAM + " }}",
             # A retried producer would hand each model to its own dbt process.
             "retries": 0,
             "execution_timeout": DBT_TIMEOUT,
@@ -307,7 +316,15 @@ def build_transform_dag() -> Any:
                 False,
                 type="boolean",
                 description="Rebuild even if nothing changed since the last published run.",
-            )
+            ),
+            FULL_REFRESH_PARAM: Param(
+                False,
+                type="boolean",
+                description=(
+                    "Rebuild every incremental model from the raw layer (dbt --full-refresh), "
+                    "e.g. after a business-rule threshold changed. Implies force."
+                ),
+            ),
         },
     )
     def ronghe_transform() -> None:
@@ -318,8 +335,10 @@ def build_transform_dag() -> Any:
         def check_inputs(**context: Any) -> dict[str, Any] | bool:
             from ronghe.orchestration.steps import check_inputs as decide
 
-            force = bool(context["params"].get(FORCE_PARAM, False))
-            decision = decide(context["run_id"], force=force)
+            params = context["params"]
+            full_refresh = bool(params.get(FULL_REFRESH_PARAM, False))
+            force = full_refresh or bool(params.get(FORCE_PARAM, False))
+            decision = decide(context["run_id"], force=force, full_refresh=full_refresh)
             # A falsy result skips every later task: the run succeeds with nothing rebuilt.
             return decision if decision["rebuild"] else False
 
@@ -365,6 +384,7 @@ def build_transform_dag() -> Any:
         # record of what each step reported.
         @task
         def report(
+            decided: dict[str, Any],
             landed: dict[str, Any],
             identity: dict[str, Any],
             published: dict[str, Any],
@@ -373,6 +393,7 @@ def build_transform_dag() -> Any:
             from ronghe.orchestration.steps import build_reports, write_run_record
 
             steps = {
+                "check_inputs": decided,
                 "quality_landed": landed,
                 "resolve_identity": identity,
                 "publish": published,
@@ -386,6 +407,6 @@ def build_transform_dag() -> Any:
         published = publish_marts(decision)
         decision >> staging >> landed >> identity >> build_task(unified)
         unified >> published
-        report(landed, identity, published)
+        report(decision, landed, identity, published)
 
     return ronghe_transform()

@@ -33,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(by default the transform is skipped when no new data, configuration, dbt project, "
         "steward override or erasure arrived since then)",
     )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental model from the raw layer (dbt --full-refresh): "
+        "needed after a business-rule threshold in the configuration changed, since "
+        "incremental builds keep the rows built under the old one (implies --force)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -40,5 +47,9 @@ def _handle(args: argparse.Namespace) -> int:
     from ronghe.pipeline.run import run_pipeline
 
     return run_pipeline(
-        sources_dir=args.sources, warehouse=args.warehouse, home=args.home, force=args.force
+        sources_dir=args.sources,
+        warehouse=args.warehouse,
+        home=args.home,
+        force=args.force,
+        full_refresh=args.full_refresh,
     )

@@ -1,14 +1,16 @@
 """Run DAGs one after another with Airflow's own test runner, in one process.
 
-`python -m ronghe.pipeline.driver [--force] DAG_ID [DAG_ID ...]` prepares the deployment
-(pools, the dbt manifest the transform DAG is drawn from), parses the DAG
+`python -m ronghe.pipeline.driver [--force] [--full-refresh] DAG_ID [DAG_ID ...]`
+prepares the deployment (pools, the dbt manifest the transform DAG is drawn from), parses the DAG
 folder once and calls `dag.test()` for each DAG in order: the same machinery
 as `airflow dags test`, without paying Airflow's start-up once per DAG. It
 stops at the first DAG run that does not succeed and exits non-zero, naming
 the failed tasks and repeating their failure reports (what failed, the
 tables involved, where to look). Lines starting with PROGRESS are meant for
 the person watching. `--force` starts the transform DAG with its `force`
-parameter: it rebuilds even when nothing changed since the last publish.
+parameter: it rebuilds even when nothing changed since the last publish;
+`--full-refresh` with its `full_refresh` parameter: its dbt builds rebuild
+every incremental model from the raw layer.
 """
 
 from __future__ import annotations
@@ -71,7 +73,13 @@ def start_task_api() -> float:
     return time.monotonic() - started
 
 
-def run_dags(dag_ids: list[str], *, force: bool = False) -> int:
+def transform_conf(*, force: bool, full_refresh: bool) -> dict[str, bool] | None:
+    """The transform DAG's run parameters for `dag.test()`; None keeps the defaults."""
+    conf = {"force": force, "full_refresh": full_refresh}
+    return conf if any(conf.values()) else None
+
+
+def run_dags(dag_ids: list[str], *, force: bool = False, full_refresh: bool = False) -> int:
     from airflow.dag_processing.dagbag import DagBag
 
     from ronghe.orchestration.failures import failures_file
@@ -97,7 +105,8 @@ def run_dags(dag_ids: list[str], *, force: bool = False) -> int:
             return 2
         progress(f"{dag_id}: started")
         started = time.monotonic()
-        dag_run = dag.test(run_conf={"force": True} if force and dag_id == TRANSFORM_DAG else None)
+        conf = transform_conf(force=force, full_refresh=full_refresh)
+        dag_run = dag.test(run_conf=conf if dag_id == TRANSFORM_DAG else None)
         elapsed = time.monotonic() - started
         if dag_run.state != "success":
             unfinished = [
@@ -119,12 +128,18 @@ def run_dags(dag_ids: list[str], *, force: bool = False) -> int:
         progress(f"{dag_id}: success in {elapsed:.1f}s")
         if dag_id == TRANSFORM_DAG and (skipped := _skipped_transform(home, dag_run.run_id)):
             progress(skipped)
+        elif dag_id == TRANSFORM_DAG and full_refresh:
+            progress(f"{dag_id}: full refresh (every incremental model rebuilt from raw)")
     return 0
 
 
 def main(argv: list[str]) -> int:
-    force = "--force" in argv
-    return run_dags([arg for arg in argv if arg != "--force"], force=force)
+    flags = {"--force", "--full-refresh"}
+    return run_dags(
+        [arg for arg in argv if arg not in flags],
+        force="--force" in argv,
+        full_refresh="--full-refresh" in argv,
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,12 @@ def ecommerce_endpoint(sources_dir: Path) -> Iterator[dict[str, str]]:
 
 
 def run_pipeline(
-    sources_dir: Path, warehouse: str | None, home: Path | None, *, force: bool = False
+    sources_dir: Path,
+    warehouse: str | None,
+    home: Path | None,
+    *,
+    force: bool = False,
+    full_refresh: bool = False,
 ) -> int:
     sources_dir = sources_dir.expanduser().resolve()
     if not (sources_dir / "erp").is_dir() and not (sources_dir / "pos").is_dir():
@@ -69,7 +74,7 @@ def run_pipeline(
     prepare_metadata_database(env)
     with ecommerce_endpoint(sources_dir) as endpoint:
         env.update(endpoint)
-        returncode = _drive(env, log_path, force=force)
+        returncode = _drive(env, log_path, force=force, full_refresh=full_refresh)
     elapsed = time.monotonic() - started
     if returncode != 0:
         print(
@@ -82,13 +87,14 @@ def run_pipeline(
     return 0
 
 
-def _drive(env: dict[str, str], log_path: Path, *, force: bool) -> int:
+def _drive(env: dict[str, str], log_path: Path, *, force: bool, full_refresh: bool) -> int:
     """Run the DAGs in a child process; echo progress lines, keep everything in the log."""
     command = [
         sys.executable,
         "-m",
         "ronghe.pipeline.driver",
         *(["--force"] if force else []),
+        *(["--full-refresh"] if full_refresh else []),
         *PIPELINE_DAGS,
     ]
     with (

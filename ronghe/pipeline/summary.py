@@ -22,6 +22,8 @@ def print_summary(settings: Settings, log_path: Path) -> None:
         print(f"\n{skipped['reason']}")
         record = run_record(settings.home, skipped["matches_run"]) or record
     steps = record.get("steps", {}) if record else {}
+    if steps.get("check_inputs", {}).get("full_refresh"):
+        print("\nFull refresh: every incremental model was rebuilt from the raw layer")
     if steps:
         _print_checks(steps)
     reports = steps.get("reports", {})

@@ -118,7 +118,9 @@ def test_the_transform_runs_the_identity_step_between_the_two_dbt_builds(dag_bag
     assert (
         "dbt_unified.dbt_producer_watcher_done" in dag.get_task("publish_marts").upstream_task_ids
     )
+    # The run record keeps the decision too: whether the run was forced or a full refresh.
     assert dag.get_task("report").upstream_task_ids == {
+        "check_inputs",
         "quality_landed",
         "resolve_identity",
         "publish_marts",
@@ -177,3 +179,18 @@ def test_every_task_reports_failures_and_retries_with_backoff(dag_bag) -> None:
 
 def test_every_source_file_has_its_extract_dag() -> None:
     assert {spec.dag_id for spec in extract_specs()} == set(EXTRACT_DAGS)
+
+
+@pytest.mark.parametrize("full_refresh", [False, True])
+def test_the_full_refresh_parameter_reaches_both_dbt_builds(dag_bag, full_refresh: bool) -> None:
+    import copy
+
+    dag = dag_bag.dags["ronghe_transform"]
+    assert dag.params["full_refresh"] is False
+    for group in ("dbt_staging", "dbt_unified"):
+        build = copy.copy(dag.get_task(f"{group}.dbt_producer_watcher"))
+        # What Airflow renders into the templated field when the run starts.
+        build.full_refresh = build.render_template(
+            build.full_refresh, {"params": {"full_refresh": full_refresh}}
+        )
+        assert ("--full-refresh" in build.add_cmd_flags()) is full_refresh
