@@ -26,23 +26,14 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ronghe.lineage import naming
-from ronghe.lineage.columns import (
-    COLUMNS_QUERY,
-    Catalog,
-    Indirect,
-    catalog_from_rows,
-    catalog_schema,
-    full_column_lineage,
-)
-from ronghe.lineage.emit import current_task_run, emit, events_file
+from ronghe.lineage.column_cache import ColumnLineageCache
+from ronghe.lineage.columns import COLUMNS_QUERY, Catalog, Indirect, catalog_from_rows
+from ronghe.lineage.emit import column_cache_file, current_task_run, emit, events_file
 from ronghe.lineage.run_context import context_tags
 from ronghe.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlglot.schema import MappingSchema
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +62,10 @@ def _rename_dataset(dataset: dict[str, Any], namespace: str) -> None:
 
 
 def _column_lineage_facet(
-    sql: str, schema: MappingSchema, dialect: str, namespace: str
+    sql: str, inputs: list[str], lineage: ColumnLineageCache, namespace: str
 ) -> dict[str, Any] | None:
     try:
-        columns, chosen_by = full_column_lineage(sql, schema, dialect)
+        columns, chosen_by = lineage.lineage(sql, inputs)
     except Exception as error:  # the model's event stays; coverage reports the gap
         log.warning("no column lineage for this model: the SQL parser failed (%s)", error)
         return None
@@ -114,8 +105,7 @@ def _indirect_fields(chosen_by: list[Indirect], namespace: str) -> list[dict[str
 def ronghe_event(
     event: dict[str, Any],
     namespace: str,
-    schema: MappingSchema,
-    dialect: str,
+    lineage: ColumnLineageCache,
     parent: dict[str, Any] | None,
     context: list[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -131,6 +121,7 @@ def ronghe_event(
         "tags", {"_producer": naming.PRODUCER, "_schemaURL": TAGS_SCHEMA_URL, "tags": []}
     )
     tags.setdefault("tags", []).extend(context)
+    inputs = [dataset["name"] for dataset in event.get("inputs", [])]
     for dataset in event.get("inputs", []):
         _rename_dataset(dataset, namespace)
     sql = event["job"]["facets"].get("sql", {}).get("query")
@@ -139,7 +130,7 @@ def ronghe_event(
         facets = dataset.setdefault("facets", {})
         facets.pop("columnLineage", None)
         if sql and event["eventType"] == "COMPLETE":
-            facet = _column_lineage_facet(sql, schema, dialect, namespace)
+            facet = _column_lineage_facet(sql, inputs, lineage, namespace)
             if facet is not None:
                 facets["columnLineage"] = facet
     return event
@@ -254,11 +245,12 @@ def emit_build_lineage(settings: Settings, events: list[dict[str, Any]]) -> int:
     )
     namespace = naming.warehouse_namespace(settings)
     dialect = "postgres" if settings.warehouse_is_postgres else "duckdb"
-    schema = catalog_schema(read_catalog(settings), dialect)
+    lineage = ColumnLineageCache(column_cache_file(settings.home), read_catalog(settings), dialect)
     context = [Serde.to_dict(tag) for tag in context_tags(settings)]
     emit(
         settings,
         path,
-        [ronghe_event(event, namespace, schema, dialect, parent, context) for event in models],
+        [ronghe_event(event, namespace, lineage, parent, context) for event in models],
     )
+    lineage.save()
     return len(models)

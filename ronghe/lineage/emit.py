@@ -35,6 +35,11 @@ def events_dir(home: Path) -> Path:
     return Path(home).joinpath(*EVENTS_DIR)
 
 
+def column_cache_file(home: Path) -> Path:
+    """Column lineage of dbt models kept between builds (`ronghe.lineage.column_cache`)."""
+    return Path(home) / "lineage" / "column_cache.json"
+
+
 def events_file(home: Path, dag_id: str, run_id: str) -> Path:
     """The events file of one DAG run (the run id made file-name safe)."""
     return events_dir(home) / dag_id / f"{re.sub(r'[^A-Za-z0-9_.+-]', '_', run_id)}.jsonl"
