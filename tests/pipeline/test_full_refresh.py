@@ -9,6 +9,7 @@ incremental fact) applies to each snapshot's `discrepancy_units`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import pytest
 import yaml
 
 from ronghe.settings import REPO_ROOT
+from ronghe.transform.dbt_invocation import release_duckdb_file
+from tests.dbt.pipeline import build, settings_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
@@ -61,22 +64,25 @@ def test_full_refresh_rebuilds_rows_built_under_an_old_threshold(tmp_path: Path)
     generate += ["--seed", "7", "--days", "10", "--out", str(sources)]
     subprocess.run(generate, check=True, capture_output=True, timeout=300)
     config = tmp_path / "ronghe.yml"
-    settings = yaml.safe_load((REPO_ROOT / "config" / "ronghe.yml").read_text(encoding="utf-8"))
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    rules = yaml.safe_load((REPO_ROOT / "config" / "ronghe.yml").read_text(encoding="utf-8"))
+    config.write_text(yaml.safe_dump(rules), encoding="utf-8")
     warehouse = home / "warehouse.duckdb"
 
     ronghe_run(sources, home, config)
     discrepancies, largest = flagged(warehouse)
     assert discrepancies > 0, "the estate needs stock discrepancies for this test to mean anything"
-    old_tolerance = settings["business_rules"][THRESHOLD]
+    old_tolerance = rules["business_rules"][THRESHOLD]
     assert stale_verdicts(warehouse, old_tolerance) == 0
 
     # Tolerate every discrepancy the estate has: no row should stay flagged.
-    settings["business_rules"][THRESHOLD] = int(largest)
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    rules["business_rules"][THRESHOLD] = int(largest)
+    config.write_text(yaml.safe_dump(rules), encoding="utf-8")
 
-    # The configuration changed, so the transform rebuilds, incrementally: old rows stay.
-    ronghe_run(sources, home, config)
+    # An incremental build under the new threshold keeps the rows built before it.
+    settings = settings_for(sources, str(warehouse), home)
+    settings = dataclasses.replace(settings, config_path=config)
+    build(settings, tmp_path / "target", "--select", "fct_inventory_daily")
+    release_duckdb_file()
     assert stale_verdicts(warehouse, int(largest)) > 0
 
     output = ronghe_run(sources, home, config, "--full-refresh")
