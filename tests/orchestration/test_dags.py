@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from datetime import timedelta
@@ -183,8 +184,6 @@ def test_every_source_file_has_its_extract_dag() -> None:
 
 @pytest.mark.parametrize("full_refresh", [False, True])
 def test_the_full_refresh_parameter_reaches_both_dbt_builds(dag_bag, full_refresh: bool) -> None:
-    import copy
-
     dag = dag_bag.dags["ronghe_transform"]
     assert dag.params["full_refresh"] is False
     for group in ("dbt_staging", "dbt_unified"):
