@@ -20,7 +20,11 @@ for both, and does nothing for other dialects (PostgreSQL works natively).
    to `SELECT * FROM <table>` without the schema, so every column expectation
    on a table outside `main` fails ("Table with name ... does not exist").
    We give the engine's dialect a `get_columns` that reads DuckDB's
-   `information_schema.columns`. Remove when duckdb-engine releases the fix.
+   `information_schema.columns`. The primary-key reflection GX asks for with
+   the columns fails the same way (a `pg_catalog` query with a `regclass`
+   cast; the first one in a process cost 0.3 s before it failed): the
+   dialect's `get_pk_constraint` reads `duckdb_constraints()` instead.
+   Remove when duckdb-engine releases the fix.
 
 `tests/quality/test_gx_duckdb.py` shows both failures without the workaround
 and fails once a workaround is no longer needed, so it cannot outlive its use.
@@ -74,7 +78,7 @@ def keep_one_connection_open(execution_engine: SqlAlchemyExecutionEngine) -> Non
 
 
 def reflect_columns_from_information_schema(engine: sa.Engine) -> None:
-    """Workaround 2: this engine's dialect reflects columns from `information_schema`."""
+    """Workaround 2: the dialect reflects columns and primary keys from DuckDB's catalog."""
     dialect = engine.dialect
 
     def get_columns(
@@ -103,7 +107,21 @@ def reflect_columns_from_information_schema(engine: sa.Engine) -> None:
             for name, data_type, is_nullable, default in rows
         ]
 
+    def get_pk_constraint(
+        self: Any, connection: sa.Connection, table_name: str, schema: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        columns = connection.execute(
+            sa.text(
+                "select constraint_column_names from duckdb_constraints() "
+                "where schema_name = :schema and table_name = :table "
+                "and constraint_type = 'PRIMARY KEY'"
+            ),
+            {"schema": schema or "main", "table": str(table_name)},
+        ).scalar()
+        return {"constrained_columns": list(columns or []), "name": None}
+
     dialect.get_columns = types.MethodType(get_columns, dialect)  # type: ignore[method-assign]
+    dialect.get_pk_constraint = types.MethodType(get_pk_constraint, dialect)  # type: ignore[method-assign]
 
 
 def _sqlalchemy_type(dialect: Any, duckdb_type: str) -> sa.types.TypeEngine:

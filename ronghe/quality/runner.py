@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +24,8 @@ from great_expectations.core.run_identifier import RunIdentifier
 from expectations import all_suites
 from ronghe.config import load_config
 from ronghe.quality import store
-from ronghe.quality.connection import existing_tables
-from ronghe.quality.gx_context import GxWarehouse, open_warehouse
+from ronghe.quality.connection import existing_tables, open_engine
+from ronghe.quality.gx_context import WHOLE_TABLE, GxWarehouse, open_warehouse
 from ronghe.quality.query_rule import FAILING_ROWS_TABLE_PREFIX, failing_rows_table
 from ronghe.quality.spec import GX_SEVERITY, LAYERS, Suite, severity_of, suite_version
 from ronghe.settings import Settings
@@ -97,13 +96,15 @@ def run_quality_gate(
     started = time.monotonic()
     config = quality_config(settings)
     suites = select_suites(layer_or_suites, config)
+    with open_engine(settings) as engine, engine.begin() as connection:
+        store.ensure_tables(connection)
+        present = existing_tables(connection)
+        landed = _landed_tables(connection)
+    tables = {suite.dataset: (suite.schema, suite.table) for suite in suites}
     outcomes: list[RuleOutcome] = []
-    with open_warehouse(settings) as warehouse:
-        with warehouse.engine.begin() as connection:
-            store.ensure_tables(connection)
-        with warehouse.engine.connect() as connection:
-            present = existing_tables(connection)
-            landed = _landed_tables(connection)
+    with open_warehouse(
+        settings, {name: where for name, where in tables.items() if name in present}
+    ) as warehouse:
         for suite in suites:
             if suite.dataset in present:
                 outcomes += _validate_suite(
@@ -154,21 +155,6 @@ def gx_suite(context: Any, suite: Suite, config: Mapping[str, Any]) -> Any:
     )
 
 
-def _whole_table(warehouse: GxWarehouse, suite: Suite) -> Any:
-    """The batch definition of the suite's table; several suites may share one asset."""
-    assets = warehouse.datasource.get_assets_as_dict()
-    if suite.dataset in assets:
-        return assets[suite.dataset].get_batch_definition("whole table")
-    with warnings.catch_warnings():
-        # GX would rather have one data source per schema; one per warehouse keeps
-        # a single connection (and the DuckDB workaround) for all layers.
-        warnings.filterwarnings("ignore", message="`schema_name` is deprecated")
-        asset = warehouse.datasource.add_table_asset(
-            name=suite.dataset, table_name=suite.table, schema_name=suite.schema
-        )
-    return asset.add_batch_definition_whole_table("whole table")
-
-
 def _validate_suite(
     warehouse: GxWarehouse, suite: Suite, config: Mapping[str, Any], run_id: str, *, landed: bool
 ) -> list[RuleOutcome]:
@@ -176,7 +162,7 @@ def _validate_suite(
     definition = warehouse.context.validation_definitions.add(
         gx.ValidationDefinition(
             name=suite.name,
-            data=_whole_table(warehouse, suite),
+            data=warehouse.datasource.get_asset(suite.dataset).get_batch_definition(WHOLE_TABLE),
             suite=gx_suite(warehouse.context, suite, config),
         )
     )
@@ -304,7 +290,7 @@ def _outcome(
     details = result.result or {}
     error = _error_of(result)
     failing_query = None if result.success else _failing_rows_query(configuration, details, suite)
-    kept = 0
+    kept = store.KeptRows(count=0, sample=[])
     if failing_query is not None and error is None:
         kept = store.keep_failing_rows(
             connection,
@@ -313,17 +299,8 @@ def _outcome(
             rule_id=meta["rule_id"],
             failing_rows_query=_evidence_source(configuration, failing_query, kept_rows),
             limit=int(quality["evidence_row_limit"]),
+            sample_size=int(quality["sample_failing_rows"]),
         )
-    sample = (
-        store.sample_failing_rows(
-            connection,
-            common["validation_id"],
-            meta["rule_id"],
-            int(quality["sample_failing_rows"]),
-        )
-        if kept
-        else []
-    )
     observed = details.get("observed_value")
     unexpected_count = details.get("unexpected_count")
     if configuration.type in UNEXPECTED_ROWS:
@@ -340,12 +317,12 @@ def _outcome(
         "element_count": details.get("element_count"),
         "unexpected_count": unexpected_count,
         "unexpected_percent": details.get("unexpected_percent"),
-        "sample_failing_rows": sample or None,
-        "failing_rows_kept": kept,
+        "sample_failing_rows": kept.sample or None,
+        "failing_rows_kept": kept.count,
         "failing_rows_query": failing_query,
         "error": error,
     }
-    return RuleOutcome(meta["rule_id"], meta["severity"], bool(result.success), row, sample)
+    return RuleOutcome(meta["rule_id"], meta["severity"], bool(result.success), row, kept.sample)
 
 
 def _error_of(result: Any) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -152,6 +153,18 @@ def write_publish(connection: sa.Connection, entry: Mapping[str, Any]) -> None:
     record_publish(connection, entry)  # the audit log's entry, in the same transaction
 
 
+@dataclass
+class KeptRows:
+    """The failing rows a check kept as evidence: how many, and the first few."""
+
+    count: int
+    sample: list[dict[str, Any]]
+
+
+# Where one check's failing rows wait between its query and the evidence table.
+_STAGED = "ronghe_staged_evidence"
+
+
 def keep_failing_rows(
     connection: sa.Connection,
     *,
@@ -160,45 +173,43 @@ def keep_failing_rows(
     rule_id: str,
     failing_rows_query: str,
     limit: int,
-) -> int:
+    sample_size: int,
+) -> KeptRows:
     """Copy up to `limit` rows of `failing_rows_query` into ops.dq_failing_rows, in SQL.
 
-    The rows never pass through Python, so even a check failing on millions of
-    rows costs one bounded INSERT ... SELECT. Returns the number of rows kept.
+    The rows never pass through Python (but the sample), so even a check
+    failing on millions of rows costs one bounded INSERT ... SELECT. They are
+    counted and sampled in a temporary table on the way: the evidence table
+    holds every earlier run's rows, and reading them back from there would
+    make each run cost more than the one before.
     """
     row_json = "to_json(failing)" if connection.dialect.name == "duckdb" else "to_jsonb(failing)"
     connection.execute(
         sa.text(
+            f"create temporary table {_STAGED} as select "
+            f"{row_json} ->> '_origin' as location, "
+            f"cast({row_json} ->> '_origin_line' as bigint) as origin_line, "
+            f"{row_json} as row_data "
+            f"from (select * from ({failing_rows_query}) as found limit {int(limit)}) as failing"
+        )
+    )
+    # On an error the suite's transaction rolls back, temporary table included.
+    connection.execute(
+        sa.text(
             "insert into ops.dq_failing_rows "
             "(validation_id, run_id, rule_id, location, origin_line, row_data) "
-            f"select :validation_id, :run_id, :rule_id, "
-            f"{row_json} ->> '_origin', cast({row_json} ->> '_origin_line' as bigint), {row_json} "
-            f"from (select * from ({failing_rows_query}) as found limit {int(limit)}) as failing"
+            "select :validation_id, :run_id, :rule_id, location, origin_line, row_data "
+            f"from {_STAGED}"
         ),
         {"validation_id": validation_id, "run_id": run_id, "rule_id": rule_id},
     )
-    return _kept(connection, validation_id, rule_id)
-
-
-def _kept(connection: sa.Connection, validation_id: str, rule_id: str) -> int:
-    return connection.execute(
+    count = connection.execute(sa.text(f"select count(*) from {_STAGED}")).scalar_one()
+    sample = connection.execute(
         sa.text(
-            "select count(*) from ops.dq_failing_rows "
-            "where validation_id = :validation_id and rule_id = :rule_id"
-        ),
-        {"validation_id": validation_id, "rule_id": rule_id},
-    ).scalar_one()
-
-
-def sample_failing_rows(
-    connection: sa.Connection, validation_id: str, rule_id: str, limit: int
-) -> list[dict[str, Any]]:
-    rows = connection.execute(
-        sa.text(
-            "select row_data from ops.dq_failing_rows "
-            "where validation_id = :validation_id and rule_id = :rule_id "
-            f"order by location, origin_line limit {int(limit)}"
-        ),
-        {"validation_id": validation_id, "rule_id": rule_id},
+            f"select row_data from {_STAGED} "
+            f"order by location, origin_line limit {int(sample_size)}"
+        )
     ).scalars()
-    return [value if isinstance(value, dict) else json.loads(value) for value in rows]
+    rows = [value if isinstance(value, dict) else json.loads(value) for value in sample]
+    connection.execute(sa.text(f"drop table {_STAGED}"))
+    return KeptRows(count=count, sample=rows)

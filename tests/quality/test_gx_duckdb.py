@@ -11,6 +11,7 @@ import warnings
 import duckdb
 import great_expectations as gx
 import pytest
+import sqlalchemy as sa
 
 from ronghe.quality.gx_context import ephemeral_context
 from ronghe.quality.gx_duckdb import (
@@ -94,6 +95,29 @@ def test_with_both_workarounds_gx_validates_duckdb_in_sql(warehouse):
     assert not not_null.success
     assert not_null.result["unexpected_count"] == 10
     assert not_null.result["element_count"] == 100
+
+
+def test_primary_keys_are_reflected_from_duckdb_s_catalog(tmp_path):
+    path = tmp_path / "k.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts")
+        connection.execute("create table marts.keyed (store_id varchar primary key, n int)")
+        connection.execute("create table marts.unkeyed (n int)")
+    engine = sa.create_engine(f"duckdb:///{path}")
+    try:
+        with engine.connect() as connection, pytest.raises(sa.exc.DBAPIError):
+            sa.inspect(connection).get_pk_constraint("keyed", schema="marts")  # still needed
+
+        reflect_columns_from_information_schema(engine)
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            keyed = inspector.get_pk_constraint("keyed", schema="marts")
+            unkeyed = inspector.get_pk_constraint("unkeyed", schema="marts")
+    finally:
+        engine.dispose()
+
+    assert keyed["constrained_columns"] == ["store_id"]
+    assert unkeyed["constrained_columns"] == []
 
 
 @pytest.mark.filterwarnings("ignore:You are using a generic SQLDatasource")
