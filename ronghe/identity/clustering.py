@@ -106,19 +106,10 @@ class ConstrainedClusters:
     """Union-find whose merges keep every cluster free of contradictions."""
 
     def __init__(self, records: Sequence[MemberRecord]) -> None:
+        self.records = records
         self.parent = list(range(len(records)))
-        self.profiles: dict[int, _Profile] = {
-            index: _Profile(
-                members=[index],
-                names=list(record.real_names),
-                birth_dates={record.birth_date} if record.birth_date else set(),
-                genders={record.gender} if record.gender else set(),
-                union_ids=set(record.union_ids),
-                forbidden=set(),
-                platforms=set() if record.source_system == POS_SYSTEM else {record.source_system},
-            )
-            for index, record in enumerate(records)
-        }
+        # made when a record is first looked at: most records meet no other
+        self.profiles: dict[int, _Profile] = {}
 
     def find(self, index: int) -> int:
         root = index
@@ -129,7 +120,21 @@ class ConstrainedClusters:
         return root
 
     def profile(self, index: int) -> _Profile:
-        return self.profiles[self.find(index)]
+        root = self.find(index)
+        found = self.profiles.get(root)
+        if found is None:
+            # a root without a profile has never been merged: a cluster of one record
+            record = self.records[root]
+            found = self.profiles[root] = _Profile(
+                members=[root],
+                names=list(record.real_names),
+                birth_dates={record.birth_date} if record.birth_date else set(),
+                genders={record.gender} if record.gender else set(),
+                union_ids=set(record.union_ids),
+                forbidden=set(),
+                platforms=set() if record.source_system == POS_SYSTEM else {record.source_system},
+            )
+        return found
 
     def forbid(self, left: int, right: int) -> None:
         self.profile(left).forbidden.add(right)
@@ -156,7 +161,7 @@ class ConstrainedClusters:
         a, b = self.find(left), self.find(right)
         if a == b:
             return
-        if len(self.profiles[a].members) < len(self.profiles[b].members):
+        if len(self.profile(a).members) < len(self.profile(b).members):
             a, b = b, a
         small = self.profiles.pop(b)
         big = self.profiles[a]
@@ -292,7 +297,7 @@ class _Run:
             by_record[edge.right].append(edge)
         nameless_roots = sorted(
             {self.clusters.find(i) for i in by_record if not self.clusters.profile(i).names},
-            key=lambda root: min(self.clusters.profiles[root].members),
+            key=lambda root: min(self.clusters.profile(root).members),
         )
         for root in nameless_roots:
             members = list(self.clusters.profile(root).members)
@@ -310,7 +315,7 @@ class _Run:
             if other in inside:
                 continue
             target = self.clusters.find(other)
-            if not self.clusters.profiles[target].names:
+            if not self.clusters.profile(target).names:
                 continue
             if self.clusters.conflict(members[0], other) is not None:
                 continue
@@ -465,7 +470,7 @@ class _PhoneHolders:
         held: dict[int, list[datetime]] = {}
         for record_index in index.get(value, ()):
             root = self.clusters.find(record_index)
-            if not self.clusters.profiles[root].names:
+            if not self.clusters.profile(root).names:
                 continue
             record = self.records[record_index]
             first = min(

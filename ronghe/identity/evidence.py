@@ -24,7 +24,14 @@ import pandas as pd
 from ronghe.identity.blocking import blocking_keys
 from ronghe.identity.disjoint_set import DisjointSet
 from ronghe.identity.names import Name
-from ronghe.identity.records import CONTACT_COLUMNS, RECORD_COLUMNS, MemberRecord, RecordId
+from ronghe.identity.records import (
+    CONTACT_COLUMNS,
+    RECORD_COLUMNS,
+    MemberRecord,
+    RecordId,
+    city_set,
+    frozen,
+)
 from ronghe.identity.store import PostgresWarehouse, Warehouse
 
 FINGERPRINTS = "identity_fingerprints"
@@ -184,15 +191,15 @@ def from_json(record_id: RecordId, text: str) -> MemberRecord:
             Name(text, True, tuple(frozenset(r) for r in readings), given)
             for text, readings, given in data["n"]
         ),
-        nicknames=frozenset(data["k"]),
+        nicknames=frozen(data["k"]),
         phones={k: (_stamp(s), _stamp(e)) for k, (s, e) in data["p"].items()},
         masks={k: (_stamp(s), _stamp(e)) for k, (s, e) in data["m"].items()},
         phone_masks=dict(data["pm"]),
-        emails=frozenset(data["e"]),
-        union_ids=frozenset(data["u"]),
-        cities=frozenset(data["c"]),
-        cards=frozenset(data["cd"]),
-        coupon_cards=frozenset(data.get("cc", ())),
+        emails=frozen(data["e"]),
+        union_ids=frozen(data["u"]),
+        cities=city_set(data["c"]),
+        cards=frozen(data["cd"]),
+        coupon_cards=frozen(data.get("cc", ())),
         first_seen=_stamp(data["f"]),
         last_seen=_stamp(data["l"]),
     )

@@ -20,7 +20,7 @@ from ronghe.identity.clustering import Edge, Resolution, ReviewItem
 from ronghe.identity.config import IdentityConfig
 from ronghe.identity.keys import KeyAssignment, KeyEvent
 from ronghe.identity.records import MemberRecord, RecordId
-from ronghe.identity.store import Warehouse
+from ronghe.identity.store import Warehouse, chunks
 
 
 @dataclass(frozen=True)
@@ -372,6 +372,15 @@ def write_member_records(
 ) -> None:
     """Replace the normalised evidence dim_member's survivorship reads: all of it, or only
     the rows of the `replaced` records (those whose evidence changed or is gone)."""
+    if replaced is None:
+        warehouse.execute("DELETE FROM identity.member_records")
+    else:
+        delete_records(warehouse, "identity.member_records", replaced)
+    for part in chunks(len(records)):
+        warehouse.append("identity.member_records", _member_records_frame(records[part], run_id))
+
+
+def _member_records_frame(records: Sequence[MemberRecord], run_id: str) -> pd.DataFrame:
     rows = []
     for record in records:
         phone = max(record.phones.items(), key=lambda item: (item[1][1], item[0]), default=(None,))[
@@ -389,7 +398,7 @@ def write_member_records(
                 record.registered_at, record.first_seen, record.last_seen, run_id,
             )
         )  # fmt: skip
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         rows,
         columns=[
             "source_system", "source_record_id", "real_name", "nickname", "phone_e164",
@@ -400,11 +409,6 @@ def write_member_records(
         {"registered_at": "datetime64[us]", "first_seen_at": "datetime64[us]",
          "last_seen_at": "datetime64[us]"}
     )  # fmt: skip
-    if replaced is None:
-        warehouse.execute("DELETE FROM identity.member_records")
-    else:
-        delete_records(warehouse, "identity.member_records", replaced)
-    warehouse.append("identity.member_records", frame)
 
 
 def delete_records(warehouse: Warehouse, table: str, record_ids: Sequence[RecordId]) -> None:

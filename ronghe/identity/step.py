@@ -54,7 +54,7 @@ from ronghe.identity.sku_registry import (
     write_sku_xref,
     write_unmapped_report,
 )
-from ronghe.identity.store import Warehouse, open_warehouse
+from ronghe.identity.store import Warehouse, chunks, open_warehouse
 from ronghe.settings import Settings, load_settings
 
 INPUTS = {
@@ -241,9 +241,6 @@ def _write_evidence(
     fingerprints: dict[RecordId, str],
 ) -> None:
     """Refresh the evidence cache and dim_member's evidence for what this run re-matched."""
-    frame = evidence_frame(
-        records, components(records, placeholders), fingerprints, config.config_hash, run_id
-    )
     if scope is None:
         write_member_records(warehouse, run_id, records)
         warehouse.execute("DELETE FROM identity.member_evidence")
@@ -253,7 +250,14 @@ def _write_evidence(
         delete_records(
             warehouse, "identity.member_evidence", [r.record_id for r in records] + scope.removed
         )
-    warehouse.append("identity.member_evidence", frame)
+    component_of = components(records, placeholders)
+    for part in chunks(len(records)):
+        warehouse.append(
+            "identity.member_evidence",
+            evidence_frame(
+                records[part], component_of[part], fingerprints, config.config_hash, run_id
+            ),
+        )
 
 
 def _totals(warehouse: Warehouse) -> dict[str, int]:

@@ -18,6 +18,16 @@ import pandas as pd
 
 from ronghe.settings import Settings
 
+CHUNK_ROWS = 100_000
+"""Rows built from Python objects and appended at a time: the evidence of every
+record in one DataFrame was over a gigabyte at scale factor 10."""
+
+
+def chunks(count: int) -> Iterator[slice]:
+    """Slices of CHUNK_ROWS covering range(count), in order."""
+    for start in range(0, count, CHUNK_ROWS):
+        yield slice(start, min(start + CHUNK_ROWS, count))
+
 
 class Warehouse(Protocol):
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame: ...

@@ -90,6 +90,22 @@ def test_new_records_join_existing_members_without_moving_anyone(warehouse_path:
     assert second["J1"] == first["C7"]
 
 
+def test_evidence_written_a_few_records_at_a_time_equals_one_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large estates write their evidence in chunks; the chunks must add up to one write."""
+    tables = "identity.member_records", "identity.member_evidence"
+    written = {}
+    for chunk_rows in (1_000, 3):
+        monkeypatch.setattr("ronghe.identity.store.CHUNK_ROWS", chunk_rows)
+        path = tmp_path / f"chunks-of-{chunk_rows}.duckdb"
+        seed(path, BASE)
+        run(path, DAY1)
+        written[chunk_rows] = [rows(path, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables]
+    assert [len(table) for table in written[3]] == [len(BASE), len(BASE)]
+    assert written[3] == written[1_000]
+
+
 def test_a_bridging_record_merges_two_members_into_the_older_key_and_logs_why(
     warehouse_path: Path,
 ) -> None:
